@@ -1,0 +1,153 @@
+"""Typed settings: ``BRIDGE_*`` environment variables over an optional TOML file.
+
+The TOML file is ``$BRIDGE_CONFIG`` if set, else ``bridge.toml`` in the working directory if present.
+``config/bridge.example.toml`` documents every setting. A wrong value stops the process with one line
+naming the setting (:func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
+
+from bridge.errors import ConfigError
+
+ENV_PREFIX = "BRIDGE_"
+CONFIG_FILE_ENV = "BRIDGE_CONFIG"
+DEFAULT_CONFIG_FILE = "bridge.toml"
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_FILE_ENV}: no such file: {path}")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", case_sensitive=False,
+                                      validate_default=True)
+
+    # -- storage ----------------------------------------------------------------------------------
+    database_url: str = Field("sqlite:///bridge.db", description="SQLAlchemy URL; SQLite file by default")
+    auto_migrate: bool | None = Field(
+        None, description="apply migrations on start; default: only on SQLite (the embedded default)")
+
+    # -- web --------------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8787, ge=1, le=65535)
+    public_url: AnyHttpUrl | None = Field(None, description="base of links in emails; default http://host:port")
+    web_workers: int | None = Field(None, ge=1, le=64, description="gunicorn workers; default 2 × CPUs + 1")
+    web_threads: int = Field(4, ge=1, le=64)
+    web_timeout_seconds: int = Field(
+        20, ge=5, le=28, description="gunicorn worker timeout; must stay below Kill Bill's 30 s plugin timeout")
+    max_request_bytes: int = Field(1_048_576, ge=1024)
+
+    # -- secrets ----------------------------------------------------------------------------------
+    master_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Fernet keys, comma-separated, newest first")
+    master_key_file: Path = Field(Path(".bridge-master.key"),
+                                  description="development key file, used only when master_keys is empty")
+    admin_token: SecretStr | None = Field(None, description="bearer token of /admin/v1; admin API off when unset")
+    plugin_shared_secret: SecretStr | None = Field(None, description="X-Bridge-Signature secret of the Java plugin")
+
+    # -- email ------------------------------------------------------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+    # -- jobs -------------------------------------------------------------------------------------
+    worker_poll_seconds: float = Field(1.0, gt=0, le=60)
+    job_lease_seconds: int = Field(300, ge=5, le=86_400)
+    job_max_attempts: int = Field(12, ge=1, le=100)
+    job_backoff_base_seconds: float = Field(5.0, gt=0)
+    job_backoff_max_seconds: float = Field(3600.0, gt=0)
+
+    # -- logging ----------------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("master_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> "Settings":
+        if self.job_backoff_max_seconds < self.job_backoff_base_seconds:
+            raise ValueError("job_backoff_max_seconds must be at least job_backoff_base_seconds")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def migrate_on_start(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url is not None:
+            return str(self.public_url).rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def _setting_name(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "configuration"
+    return ENV_PREFIX + str(loc[0]).upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and TOML file; :class:`ConfigError` with one clear line if wrong."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{_setting_name(first['loc'])}: {message}{extra}") from None
+    except ValueError as exc:  # e.g. an unreadable TOML file
+        raise ConfigError(f"configuration: {exc}") from None
