@@ -1,0 +1,166 @@
+"""`bridge worker`: claim due jobs, run their handlers, record the outcome.
+
+A handler's database work and the job's completion commit in one transaction, so a job's effects in
+the database happen exactly once even if the worker dies mid-way (the lease expires, another worker
+runs it again from the start). While a handler runs, a heartbeat extends the lease.
+
+SIGTERM/SIGINT: finish the current job, then stop (a second signal stops at once and the job's
+lease expires as after a crash).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.db.base import utcnow
+from bridge.db.engine import session_scope
+from bridge.db.jobs import JobState
+from bridge.jobs import queue
+from bridge.jobs.registry import JobContext, JobRegistry, PermanentFailure, RetryLater
+from bridge.logs import job_id_var
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    poll_seconds: float = 1.0
+    lease_seconds: float = 300.0
+    policy: queue.RetryPolicy = queue.RetryPolicy()
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class Worker:
+    def __init__(self, sessions: sessionmaker[Session], registry: JobRegistry, config: WorkerConfig, *,
+                 worker_id: str | None = None, services: object = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessions = sessions
+        self.registry = registry
+        self.config = config
+        self.worker_id = worker_id or default_worker_id()
+        self.services = services
+        self.clock = clock
+        self.stopping = threading.Event()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, _frame: object) -> None:
+            if self.stopping.is_set():
+                log.warning("second signal: stopping now")
+                raise SystemExit(1)
+            log.info("signal %s: finishing the current job, then stopping", signal.Signals(signum).name)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self) -> None:
+        log.info("worker %s started", self.worker_id)
+        while not self.stopping.is_set():
+            if not self.run_once():
+                self.stopping.wait(self.config.poll_seconds)
+        log.info("worker %s stopped", self.worker_id)
+
+    def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """Run due jobs until none is left (tests, one-shot operation); returns how many ran."""
+        ran = 0
+        while ran < max_jobs and self.run_once():
+            ran += 1
+        return ran
+
+    # -- one job ----------------------------------------------------------------------------------
+    def run_once(self) -> bool:
+        """Claim and run one due job; False when none was due."""
+        with session_scope(self.sessions) as session:
+            claim = queue.claim(session, self.worker_id, self.config.lease_seconds, self.clock())
+        if claim is None:
+            return False
+        token = job_id_var.set(claim.job_id)
+        try:
+            self._run(claim)
+        finally:
+            job_id_var.reset(token)
+        return True
+
+    def _run(self, claim: queue.Claim) -> None:
+        heartbeat = _Heartbeat(self, claim)
+        heartbeat.start()
+        try:
+            with session_scope(self.sessions) as session:
+                handler = self.registry.get(claim.kind)
+                handler(JobContext(claim.job_id, claim.kind, claim.kb_tenant_id, claim.attempt, session,
+                                   self.clock(), self.services), claim.payload)
+                if not queue.complete(session, claim, self.clock()):
+                    # Our lease expired and someone else owns the job: undo our work.
+                    raise _LeaseLost()
+            log.info("job %s (%s) done", claim.job_id, claim.kind)
+        except (KeyboardInterrupt, SystemExit):
+            self._release(claim)
+            raise
+        except _LeaseLost:
+            log.warning("job %s (%s): lease lost, work rolled back", claim.job_id, claim.kind)
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job row
+            self._record_failure(claim, exc)
+        finally:
+            heartbeat.stop()
+
+    def _release(self, claim: queue.Claim) -> None:
+        with session_scope(self.sessions) as session:
+            queue.release(session, claim, self.clock())
+        log.warning("job %s (%s) released unfinished for another run", claim.job_id, claim.kind)
+
+    def _record_failure(self, claim: queue.Claim, exc: Exception) -> None:
+        permanent = isinstance(exc, PermanentFailure)
+        delay = exc.delay_seconds if isinstance(exc, RetryLater) else None
+        error = f"{type(exc).__name__}: {exc}"
+        trace = None if isinstance(exc, RetryLater) else traceback.format_exc()
+        with session_scope(self.sessions) as session:
+            state = queue.fail(session, claim, error, trace, policy=self.config.policy, permanent=permanent,
+                               delay_seconds=delay, now=self.clock())
+        level = logging.ERROR if state == JobState.DEAD else logging.WARNING
+        log.log(level, "job %s (%s) attempt %s/%s failed (%s): %s", claim.job_id, claim.kind, claim.attempt,
+                claim.max_attempts, state.value if state else "lease lost", error)
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+class _Heartbeat:
+    """Extends the lease every third of its length while the handler runs."""
+
+    def __init__(self, worker: Worker, claim: queue.Claim) -> None:
+        self.worker, self.claim = worker, claim
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat:{claim.job_id}")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _beat(self) -> None:
+        interval = self.worker.config.lease_seconds / 3
+        while not self._done.wait(interval):
+            try:
+                with session_scope(self.worker.sessions) as session:
+                    if not queue.extend_lease(session, self.claim, self.worker.config.lease_seconds,
+                                              self.worker.clock()):
+                        return
+            except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
+                log.warning("job %s: could not extend the lease", self.claim.job_id, exc_info=True)

@@ -1,0 +1,140 @@
+"""Typed boundaries of the tenant mapping: what operators send, what they see, per-tenant settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator)
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_HS_ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+Email = Annotated[str, AfterValidator(_email)]
+BaseUrl = Annotated[HttpUrl, AfterValidator(lambda url: url)]
+
+
+def _days(values: list[int]) -> list[int]:
+    if any(day < 0 or day > 365 for day in values):
+        raise ValueError("days must be between 0 and 365")
+    return sorted(set(values))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EmailSettings(_Strict):
+    sender: Email | None = Field(None, description="From: address of payor emails")
+    reply_to: Email | None = None
+    brand_name: str | None = Field(None, max_length=200, description="shown in emails and on the invoice page")
+
+
+class PayByLinkSettings(_Strict):
+    """When the payor gets a link instead of (or after) an automatic charge."""
+
+    manual_pay_accounts: bool = Field(True, description="accounts tagged AUTO_PAY_OFF or MANUAL_PAY")
+    accounts_without_mandate: bool = Field(True, description="no usable Hyperswitch mandate")
+    after_failed_payment: bool = Field(True, description="after a final failure of an automatic payment")
+    link_valid_days: int = Field(60, ge=1, le=365)
+    offer_to_save_card: bool = False
+
+
+class ReminderSettings(_Strict):
+    days_after_invoice: Annotated[list[int], AfterValidator(_days)] = Field(default_factory=lambda: [3, 7, 14])
+    days_before_due: Annotated[list[int], AfterValidator(_days)] = Field(default_factory=list)
+
+
+class TenantSettings(_Strict):
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    pay_by_link: PayByLinkSettings = Field(default_factory=PayByLinkSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+
+
+def _url_text(url: HttpUrl) -> str:
+    return str(url).rstrip("/")
+
+
+class TenantFields(_Strict):
+    """Fields shared by create and update (all optional here)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    killbill_url: HttpUrl | None = None
+    kb_api_key: str | None = Field(None, min_length=1, max_length=200)
+    kb_api_secret: SecretStr | None = None
+    kb_username: str | None = Field(None, min_length=1, max_length=200)
+    kb_password: SecretStr | None = None
+    hs_base_url: HttpUrl | None = None
+    hs_merchant_id: str | None = Field(None, pattern=_HS_ID)
+    hs_profile_id: str | None = Field(None, pattern=_HS_ID)
+    hs_api_key: SecretStr | None = None
+    hs_publishable_key: str | None = Field(None, max_length=200)
+    hs_webhook_secret: SecretStr | None = Field(None, description="the profile's payment_response_hash_key")
+    plugin_shared_secret: SecretStr | None = None
+
+    @field_validator("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret", "plugin_shared_secret")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+class TenantCreate(TenantFields):
+    kb_tenant_id: UUID
+    name: str = Field(min_length=1, max_length=200)
+    killbill_url: HttpUrl
+    kb_api_key: str = Field(min_length=1, max_length=200)
+    kb_api_secret: SecretStr
+    kb_username: str = Field(min_length=1, max_length=200)
+    kb_password: SecretStr
+    hs_base_url: HttpUrl
+    hs_merchant_id: str = Field(pattern=_HS_ID)
+    hs_profile_id: str = Field(pattern=_HS_ID)
+    hs_api_key: SecretStr
+    hs_webhook_secret: SecretStr
+    settings: TenantSettings = Field(default_factory=TenantSettings)
+
+
+class TenantUpdate(TenantFields):
+    """A partial update; ``settings`` is merged into the stored settings, then validated whole."""
+
+    settings: dict[str, Any] | None = None
+
+
+class TenantView(BaseModel):
+    """What operators see: every secret masked."""
+
+    kb_tenant_id: str
+    name: str
+    killbill_url: str
+    kb_api_key: str
+    kb_api_secret: str
+    kb_username: str
+    kb_password: str
+    hs_base_url: str
+    hs_merchant_id: str
+    hs_profile_id: str
+    hs_api_key: str
+    hs_publishable_key: str | None
+    hs_webhook_secret: str
+    plugin_shared_secret: str | None
+    settings: TenantSettings
+    created_at: datetime
+    updated_at: datetime
+
+
+def mask(secret: str | None) -> str | None:
+    """Enough to tell two keys apart, never enough to use one: the last four characters of long keys."""
+    if secret is None:
+        return None
+    return "****" + secret[-4:] if len(secret) >= 16 else "****"
