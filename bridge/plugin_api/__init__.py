@@ -1,0 +1,1 @@
+"""Kill Bill's PaymentPluginApi over HTTP: ``POST /plugin/v1/<operation>``."""
