@@ -168,3 +168,18 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for invoking `bridge` against the test database."""
     return {"BRIDGE_DATABASE_URL": database_url, "BRIDGE_MASTER_KEYS": MASTER_KEY,
             "BRIDGE_LOG_FORMAT": "text", "BRIDGE_MASTER_KEY_FILE": str(tmp_path / "unused.key")}
+
+
+_DATABASE_FIXTURES = {"database_url", "empty_database_url", "postgres_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, keep only the tests that touch a database: the rest ran on the SQLite run."""
+    if not on_postgres():
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -105,3 +105,14 @@ def test_cli_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: BRIDGE_PORT: Input should be a valid integer, unable to parse string as an integer"]
     assert "Traceback" not in result.stderr
+
+
+def test_example_file_documents_every_setting_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.settings import Settings
+
+    example = Path(__file__).resolve().parents[2] / "config" / "bridge.example.toml"
+    text = example.read_text()
+    for name in Settings.model_fields:
+        assert f"{name} =" in text, f"config/bridge.example.toml does not document {name}"
+    monkeypatch.setenv("BRIDGE_CONFIG", str(example))
+    assert load_settings().port == 8787

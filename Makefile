@@ -1,0 +1,38 @@
+# The two quick-start commands (README): `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: serve test test-fast postgres-start postgres-stop clean
+
+$(VENV)/.runtime: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+## Start the bridge on its embedded default: SQLite in ./bridge.db, a development master key.
+serve: $(VENV)/.runtime
+	$(BIN)/bridge serve
+
+## The whole test suite, on SQLite and on PostgreSQL; installs what it needs first.
+test: $(VENV)/.test
+	scripts/install-system-deps
+	scripts/run-tests
+
+## The fast suite on SQLite only, for use while working.
+test-fast: $(VENV)/.test
+	$(BIN)/pytest -q -n 2 -m "not slow"
+
+postgres-start:
+	@scripts/test-postgres start
+
+postgres-stop:
+	@scripts/test-postgres stop
+
+clean:
+	rm -rf $(VENV) .pytest_cache bridge.db bridge.db-shm bridge.db-wal
