@@ -1,0 +1,71 @@
+"""Typed client of the Hyperswitch v1 API, webhook verification and minor-unit conversion.
+
+Never imports ``bridge``: the sidecar depends on this package, not the other way round.
+"""
+
+from .audit import AuditHook, AuditRecord
+from .client import HyperswitchClient
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    ConnectError,
+    ConnectionLostError,
+    ConnectorError,
+    DuplicateResourceError,
+    ErrorKind,
+    HyperswitchError,
+    InvalidRequestError,
+    NotFoundError,
+    OperationRefusedError,
+    PaymentBlockedError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResourceBusyError,
+    UnreadableResponseError,
+)
+from .money import currency_exponent, from_minor_units, to_minor_units
+from .retry import RetryPolicy
+from .webhooks import (
+    SIGNATURE_HEADER,
+    InvalidWebhookError,
+    WebhookEvent,
+    compute_signature,
+    parse_event,
+    verify_signature,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuditHook",
+    "AuditRecord",
+    "AuthenticationError",
+    "ConnectError",
+    "ConnectionLostError",
+    "ConnectorError",
+    "DuplicateResourceError",
+    "ErrorKind",
+    "HyperswitchClient",
+    "HyperswitchError",
+    "InvalidRequestError",
+    "InvalidWebhookError",
+    "NotFoundError",
+    "OperationRefusedError",
+    "PaymentBlockedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResourceBusyError",
+    "RetryPolicy",
+    "SIGNATURE_HEADER",
+    "UnreadableResponseError",
+    "WebhookEvent",
+    "compute_signature",
+    "currency_exponent",
+    "from_minor_units",
+    "parse_event",
+    "to_minor_units",
+    "verify_signature",
+]
