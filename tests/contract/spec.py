@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
 import yaml
@@ -57,17 +58,79 @@ _REQUIRED_REASON = (
     "marked required, but absent before a payment method is attached "
     "(reference/hyperswitch.md §11; spec examples 01 and 04 omit them)")
 
-# PaymentsCreateResponseOpenApi is what POST /payments declares; PaymentsResponse the other routes.
-HYPERSWITCH_CORRECTIONS: tuple[Correction, ...] = tuple(
-    correction
-    for schema in ("PaymentsResponse", "PaymentsCreateResponseOpenApi")
-    for correction in (
-        Correction(f"/components/schemas/{schema}/properties/amount_capturable",
-                   _drop_key("minimum"), _AMOUNT_CAPTURABLE_REASON),
-        Correction(f"/components/schemas/{schema}",
-                   _drop_required("processor_merchant_id", "payment_method"), _REQUIRED_REASON),
-    )
+def _nullable(node: dict) -> None:
+    node["nullable"] = True
+
+
+def _drop_length(node: dict) -> None:
+    node.pop("minLength", None)
+    node.pop("maxLength", None)
+
+
+def _object_list_response(node: dict) -> None:
+    node.clear()
+    node["$ref"] = "#/components/schemas/PaymentListResponse"
+
+
+def _optional_status_lists(node: dict) -> None:
+    _drop_required("payment_statuses_enabled", "refund_statuses_enabled")(node)
+    for name in ("payment_statuses_enabled", "refund_statuses_enabled"):
+        node["properties"][name]["nullable"] = True
+
+
+def _optional_time_range(node: dict) -> None:
+    node["allOf"][0] = {"type": "object", "properties": {
+        "start_time": {"type": "string", "format": "date-time"},
+        "end_time": {"type": "string", "format": "date-time", "nullable": True}}}
+
+
+_PAYMENT_SCHEMAS = ("PaymentsResponse", "PaymentsCreateResponseOpenApi")  # POST /payments declares the second
+
+HYPERSWITCH_CORRECTIONS: tuple[Correction, ...] = (
+    *(Correction(f"/components/schemas/{schema}/properties/amount_capturable", _drop_key("minimum"),
+                 "spec says minimum 100, yet its own description says it is 0 once captured or when an "
+                 "automatic-capture payment succeeded (reference/hyperswitch.md §11)")
+      for schema in _PAYMENT_SCHEMAS),
+    *(Correction(f"/components/schemas/{schema}", _drop_required("processor_merchant_id", "payment_method"),
+                 "marked required, but absent before a payment method is attached "
+                 "(reference/hyperswitch.md §11; spec examples 01 and 04 omit them)")
+      for schema in _PAYMENT_SCHEMAS),
+    *(Correction(f"/components/schemas/{schema}/properties/payment_method", _nullable,
+                 "null until a payment method is attached (requires_payment_method, e.g. an open payment "
+                 "link); the router serializes every PaymentsResponse key, null when absent")
+      for schema in _PAYMENT_SCHEMAS),
+    *(Correction(f"/components/schemas/{schema}/properties/payment_id", _drop_length,
+                 "the router generates pay_ + 20 characters and accepts 1-64 (reference/hyperswitch.md §2, "
+                 "common_utils id_type::PaymentId); the bridge's own ids are 30 either way")
+      for schema in _PAYMENT_SCHEMAS),
+    Correction("/paths/~1payments~1list/get/responses/200/content/application~1json/schema",
+               _object_list_response,
+               "GET /payments/list returns one {size, data} object, not an array of them (reference §2)"),
+    Correction("/components/schemas/WebhookDetails", _optional_status_lists,
+               "Option<Vec<_>> in api_models admin.rs: null when the profile never set them; unset or empty "
+               "means the router's default statuses (get_payment_webhook_statuses)"),
+    Correction("/components/schemas/RefundListRequest", _optional_time_range,
+               "the time range is #[serde(flatten)] Option<TimeRange>: without start_time it is None, so a "
+               "list filtered only by payment_id is valid (api_models refunds.rs)"),
+    *(Correction(f"/components/schemas/{schema}/properties/amount", _drop_key("minimum"),
+                 "spec says minimum 100; the router refunds any amount above 0 up to the captured amount "
+                 "(reference/hyperswitch.md §3)")
+      for schema in ("RefundRequest", "RefundResponse")),
 )
+
+# Real paths the spec spells differently: (pattern, the spec's spelling, reason).
+HYPERSWITCH_PATH_ALIASES: tuple[tuple[str, str, str], ...] = (
+    (r"^/customers/([^/]+)/payment_methods/([^/]+)/default$", r"/\1/payment_methods/\2/default",
+     "the spec's set-default path lacks the /customers prefix of the router's route (reference §0, §4)"),
+)
+
+# Query parameters the router reads under another name, or that the spec omits: name → spec name or None.
+HYPERSWITCH_QUERY_ALIASES: dict[tuple[str, str], dict[str, str | None]] = {
+    # RefundsRetrieveBody{force_sync} is read from the query (reference/hyperswitch.md §3).
+    ("GET", "/refunds/{refund_id}"): {"force_sync": None},
+    # PaymentListConstraints renames created_gte → "created.gte" and is deny_unknown_fields.
+    ("GET", "/payments/list"): {"created.gte": "created_gte", "created.lte": "created_lte"},
+}
 
 # The router's real error body (reference/hyperswitch.md §1, crates/api_models/src/errors/types.rs).
 # The spec's GenericErrorResponseOpenApi is the flat {error_type, message, code}, which only the
@@ -147,8 +210,12 @@ class ApiSpec:
     """Request/response validation for one spec document."""
 
     def __init__(self, name: str, document: dict, *, validator_cls: type, base_path: str = "",
-                 error_schema: dict, corrections: Iterable[Correction] = ()) -> None:
+                 error_schema: dict, corrections: Iterable[Correction] = (),
+                 path_aliases: Iterable[tuple[str, str, str]] = (),
+                 query_aliases: dict[tuple[str, str], dict[str, str | None]] | None = None) -> None:
         self.name = name
+        self._path_aliases = [(re.compile(pattern), spelling) for pattern, spelling, _ in path_aliases]
+        self._query_aliases = query_aliases or {}
         self.document = copy.deepcopy(document)
         for correction in corrections:
             correction.apply(_resolve(self.document, correction.pointer))
@@ -166,8 +233,14 @@ class ApiSpec:
         routes.sort(key=lambda route: route[2])
         return routes
 
-    def operation(self, method: str, path: str) -> tuple[str, dict]:
+    def spec_path(self, path: str) -> str:
         path = path.split("?", 1)[0]
+        for pattern, spelling in self._path_aliases:
+            path = pattern.sub(spelling, path)
+        return path
+
+    def operation(self, method: str, path: str) -> tuple[str, dict]:
+        path = self.spec_path(path)
         for regex, template, _ in self._routes:
             if regex.match(path):
                 item = self.document["paths"][template]
@@ -196,7 +269,7 @@ class ApiSpec:
     def validate_request(self, method: str, path: str, body: Any, query: dict | None = None) -> None:
         template, op = self.operation(method, path)
         what = f"{method.upper()} {template} request"
-        self._check_query(op, query or {}, what)
+        self._check_query(op, self._spec_query(method, template, query or {}), what)
         pointer = self._request_body_pointer(method, template, op)
         if pointer is None:
             if body not in (None, b"", ""):
@@ -226,6 +299,21 @@ class ApiSpec:
         if body in (None, b"", ""):
             raise ContractViolation(f"{self.name}: {what}: the spec declares a body, none was sent")
         self._check(pointer, body, what)
+
+    def _spec_query(self, method: str, template: str, query: dict) -> dict:
+        query = dict(query)
+        for name, spelling in self._query_aliases.get((method.upper(), template), {}).items():
+            if name in query:
+                value = query.pop(name)
+                if spelling is not None:
+                    query[spelling] = value
+        return query
+
+    def validate_http_request(self, method: str, url: str, body: bytes | str | None) -> None:
+        """Validate a request as sent on the wire (full URL with query, raw JSON body)."""
+        parts = urlsplit(url)
+        parsed = json.loads(body) if body else None
+        self.validate_request(method, parts.path, parsed, dict(parse_qsl(parts.query)))
 
     # -- format specifics (overridden per spec flavour) ---------------------------------------
     def _component_pointer(self, component: str) -> str:
@@ -300,7 +388,8 @@ class Swagger2Spec(ApiSpec):
 def _load_hyperswitch() -> OpenApi3Spec:
     document = json.loads((REFERENCE / "hyperswitch-openapi.json").read_text())
     spec = OpenApi3Spec("hyperswitch", document, validator_cls=jsonschema.Draft7Validator,
-                        error_schema=HYPERSWITCH_ERROR_ENVELOPE, corrections=HYPERSWITCH_CORRECTIONS)
+                        error_schema=HYPERSWITCH_ERROR_ENVELOPE, corrections=HYPERSWITCH_CORRECTIONS,
+                        path_aliases=HYPERSWITCH_PATH_ALIASES, query_aliases=HYPERSWITCH_QUERY_ALIASES)
     spec.document = _nullable_to_null(spec.document)
     return spec
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.spec import HYPERSWITCH_CORRECTIONS, REFERENCE, ContractViolation, hyperswitch_spec, killbill_spec
+from tests.contract.spec import (
+    HYPERSWITCH_CORRECTIONS,
+    REFERENCE,
+    ContractViolation,
+    hyperswitch_spec,
+    killbill_spec,
+)
 
 EXAMPLES = REFERENCE / "examples"
 

@@ -4,14 +4,12 @@ real example payloads, a fake clock, and loopback servers for transport failures
 from __future__ import annotations
 
 import json
-import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import responses
@@ -28,20 +26,6 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examp
 PAYMENT_ID = "pay_kb3f0c9a7e5b4d2c1a0f9e8d7c"
 REFUND_ID = "ref_kb3f0c9a7e5b4d2c1a0f9e8d7c"
 CUSTOMER_ID = "cus_kb5a1f0e2d3c4b5a69788796a5"
-
-# Where the spec and the router disagree about a request, the router wins; each entry says why.
-SPEC_PATH_CORRECTIONS: tuple[tuple[str, str, str], ...] = (
-    (r"^/customers/([^/]+)/payment_methods/([^/]+)/default$", r"/\1/payment_methods/\2/default",
-     "the spec's set-default path lacks the /customers prefix of the router's route "
-     "(reference/hyperswitch.md §0, §4)"),
-)  # fmt: skip
-SPEC_QUERY_CORRECTIONS: dict[tuple[str, str], dict[str, str | None]] = {
-    # RefundsRetrieveBody{force_sync} is read from the query (reference/hyperswitch.md §3).
-    ("GET", "/refunds/{refund_id}"): {"force_sync": None},
-    # PaymentListConstraints renames created_gte → "created.gte" and is deny_unknown_fields.
-    ("GET", "/payments/list"): {"created.gte": "created_gte", "created.lte": "created_lte"},
-}
-
 
 def example(name: str) -> Any:
     return json.loads((EXAMPLES / name).read_text())
@@ -67,18 +51,7 @@ def refund_body(**overrides: Any) -> dict[str, Any]:
 
 
 def assert_request_matches_spec(method: str, url: str, body: bytes | str | None) -> None:
-    parts = urlsplit(url)
-    path, query = parts.path, dict(parse_qsl(parts.query))
-    for pattern, replacement, _reason in SPEC_PATH_CORRECTIONS:
-        path = re.sub(pattern, replacement, path)
-    template, _op = hyperswitch_spec.operation(method, path)
-    for name, renamed in SPEC_QUERY_CORRECTIONS.get((method, template), {}).items():
-        if name in query:
-            value = query.pop(name)
-            if renamed is not None:
-                query[renamed] = value
-    parsed = json.loads(body) if body else None
-    hyperswitch_spec.validate_request(method, path, parsed, query)
+    hyperswitch_spec.validate_http_request(method, url, body)
 
 
 @pytest.fixture
