@@ -193,17 +193,28 @@ def _nullable_to_null(node: Any) -> Any:
     return node
 
 
-def _properties_allow_null(node: Any) -> Any:
-    """Swagger 2.0 has no ``nullable``; Kill Bill writes its nulls out, so every property may be null."""
-    if isinstance(node, list):
-        return [_properties_allow_null(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _properties_allow_null(value) for key, value in node.items()}
-    props = node.get("properties")
-    if isinstance(props, dict):
-        node["properties"] = {name: {"anyOf": [schema, {"type": "null"}]} for name, schema in props.items()}
-    return node
+_SUBSCHEMA_KEYS = ("items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+
+
+def _properties_allow_null(schema: Any) -> Any:
+    """Swagger 2.0 has no ``nullable``; Kill Bill writes its nulls out, so every property may be null.
+
+    Walks schemas only: a field that happens to be named ``properties`` is a schema, not a map.
+    """
+    if isinstance(schema, list):
+        return [_properties_allow_null(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {}
+    for key, value in schema.items():
+        if key == "properties" and isinstance(value, dict):
+            result[key] = {name: {"anyOf": [_properties_allow_null(sub), {"type": "null"}]}
+                           for name, sub in value.items()}
+        elif key in _SUBSCHEMA_KEYS:
+            result[key] = _properties_allow_null(value)
+        else:
+            result[key] = value
+    return result
 
 
 class ApiSpec:
@@ -399,7 +410,8 @@ def _load_killbill() -> Swagger2Spec:
     document = yaml.safe_load((REFERENCE / "killbill-swagger-0.24.yaml").read_text())
     spec = Swagger2Spec("killbill", document, validator_cls=jsonschema.Draft4Validator,
                         error_schema=KILLBILL_ERROR_BODY, corrections=KILLBILL_CORRECTIONS)
-    spec.document["definitions"] = _properties_allow_null(spec.document["definitions"])
+    spec.document["definitions"] = {name: _properties_allow_null(schema)
+                                    for name, schema in spec.document["definitions"].items()}
     return spec
 
 

@@ -1,5 +1,23 @@
 """A stateful simulator of Kill Bill 0.24's REST API that drives a sidecar's ``/plugin/v1`` like a payment
-plugin; see ``create_app``, ``KillBillState`` and ``serve``."""
+plugin (``bridge simulate killbill --port N``; basic auth ``admin``/``password``).
+
+Kill Bill side: ``/1.0/kb/...`` with Kill Bill's paths, status codes, error bodies and field names for
+tenants, accounts, payment methods, invoices, invoice payments, payments, notifyStateChanged,
+chargebacks, tags and custom fields; push notifications to the tenant's callback on Kill Bill's retry
+schedule; the janitor.
+
+Plugin side: for each tenant, ``KillBillState.configure_plugin(tenant_id, plugin_name, url, secret)`` (or
+``PUT /__sim/tenants/<tenantId>/plugins/<pluginName>`` with ``{"url", "secret", "timeout"?}``) routes
+that plugin name's payment methods to ``POST <url>/plugin/v1/<operation>``, signed with
+``X-Bridge-Signature``. ``__EXTERNAL_PAYMENT__`` is built in.
+
+Controls (also Python methods of ``KillBillState``), outside Kill Bill's API:
+``POST /__sim/janitor/run`` ``{"dueOnly"?}`` · ``GET|DELETE /__sim/plugin-calls`` ``?operation=&tenantId=`` ·
+``GET /__sim/push-deliveries`` · ``GET /__sim/events`` ``?tenantId=`` ·
+``POST /__sim/notify-state-changed/fail-next`` ``{"count", "status"?}`` ·
+``GET|POST|DELETE /__sim/clock`` ``{"time"} | {"advanceSeconds"}`` · ``POST /__sim/wait-idle`` ·
+``PUT /__sim/config`` (plugin/push timeouts, push and janitor schedules in seconds).
+"""
 
 from bridge.simulators.killbill.app import create_app, serve
 from bridge.simulators.killbill.state import KillBillState, SimConfig

@@ -7,9 +7,19 @@ import logging
 from flask import Flask
 from werkzeug.serving import make_server
 
-from bridge.simulators.killbill.api import (account_tags, accounts, auth, control, invoice_payments, invoices,
-                                            payment_methods, payment_transactions, payments, tenants)
-from bridge.simulators.killbill.state import KillBillState
+from bridge.simulators.killbill.api import (
+    account_tags,
+    accounts,
+    auth,
+    control,
+    invoice_payments,
+    invoices,
+    payment_methods,
+    payment_transactions,
+    payments,
+    tenants,
+)
+from bridge.simulators.killbill.state import KillBillState, SimConfig
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +41,11 @@ def create_app(state: KillBillState | None = None) -> Flask:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, state: KillBillState | None = None) -> None:
-    """Run until interrupted (blocking). Basic auth admin/password; create a tenant to begin."""
-    sim = state or KillBillState()
+    """Run until interrupted (blocking). Basic auth admin/password; create a tenant to begin.
+
+    Without a given state the janitor also runs on its timer, with Kill Bill's own schedules.
+    """
+    sim = state or KillBillState(SimConfig(janitor_timer=True))
     server = make_server(host, port, create_app(sim), threaded=True)
     log.info("Kill Bill simulator on http://%s:%s (admin/password)", host, server.server_port)
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class SimClock:
@@ -15,13 +15,13 @@ class SimClock:
 
     def now(self) -> datetime:
         with self._lock:
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:
             raise ValueError("the clock needs a timezone-aware instant")
         with self._lock:
-            self._offset = instant - datetime.now(timezone.utc)
+            self._offset = instant - datetime.now(UTC)
         return self.now()
 
     def advance(self, delta: timedelta) -> datetime:

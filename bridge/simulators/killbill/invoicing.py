@@ -7,15 +7,28 @@ move the invoice balance (SUCCESS only), refunds and chargebacks reopen it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.model import (CONTROL_TAGS, EXTERNAL_PAYMENT_PLUGIN, INVOICE_PAYMENT_CONTROL_PLUGIN,
-                                              IPCD_INVOICE_ID, Account, Invoice, InvoiceItem, InvoicePaymentRecord,
-                                              Payment, PaymentMethod, Transaction, TxnStatus, TxnType, new_id)
+from bridge.simulators.killbill.model import (
+    CONTROL_TAGS,
+    EXTERNAL_PAYMENT_PLUGIN,
+    INVOICE_PAYMENT_CONTROL_PLUGIN,
+    IPCD_INVOICE_ID,
+    Account,
+    Invoice,
+    InvoiceItem,
+    InvoicePaymentRecord,
+    Payment,
+    PaymentMethod,
+    Transaction,
+    TxnStatus,
+    TxnType,
+    new_id,
+)
 from bridge.simulators.killbill.payments import TxnRequest, TxnResult, prop
 from bridge.simulators.killbill.plugin import CallContext
 
@@ -81,22 +94,24 @@ class InvoiceEngine:
             is_api: bool, control_plugins: list[str] | None = None) -> TxnResult | None:
         """None when the control plugin aborts (the API then answers 204)."""
         with self.state.account_lock(account.id):
-            to_pay = self._prior_call(account, invoice, pm_id, amount, is_api, context)
+            to_pay = self._prior_call(account, invoice, pm_id, amount, is_api)
             if to_pay is None:
                 return None
+            pm = self.state.payment_method(invoice.tenant_id, pm_id)  # type: ignore[arg-type]
             key = str(new_id())
-            self._record(invoice, None, "ATTEMPT", to_pay, "INIT", key)
-            names = [INVOICE_PAYMENT_CONTROL_PLUGIN, *[n for n in control_plugins or [] if
-                                                       n != INVOICE_PAYMENT_CONTROL_PLUGIN]]
-            req = TxnRequest(invoice.tenant_id, account.id, self.state.payment_method(invoice.tenant_id, pm_id),
-                             TxnType.PURCHASE, to_pay, invoice.currency, context,
+            with self.state.lock:
+                # The INIT row first (two-phase): a payment whose completion is lost is still linked.
+                self._record(invoice, None, "ATTEMPT", to_pay, "INIT", key)
+            names = [INVOICE_PAYMENT_CONTROL_PLUGIN,
+                     *[n for n in control_plugins or [] if n != INVOICE_PAYMENT_CONTROL_PLUGIN]]
+            req = TxnRequest(invoice.tenant_id, account.id, pm, TxnType.PURCHASE, to_pay, invoice.currency, context,
                              payment_external_key=payment_external_key, transaction_external_key=key,
                              properties=[*properties, prop(IPCD_INVOICE_ID, invoice.id)], control_plugins=names,
                              is_api=is_api)
             return self.state.payments_engine.process(req)
 
     def _prior_call(self, account: Account, invoice: Invoice, pm_id: UUID | None, amount: Decimal | None,
-                    is_api: bool, context: CallContext) -> Decimal | None:
+                    is_api: bool) -> Decimal | None:
         """InvoicePaymentControlPluginApi#getPluginPurchaseResult: the amount to charge, or None to abort."""
         with self.state.lock:
             balance = invoice.balance
@@ -247,11 +262,8 @@ class InvoiceEngine:
                                txn: Transaction | None, *, failed: bool) -> None:
         attempt = next((a for a in payment.attempts if txn and a.transaction_id == txn.id), None) if payment else None
         metadata = {"paymentId": payment and payment.id, "paymentAttemptId": attempt and attempt.id,
-                    "invoicePaymentType": kind, "paymentDate": txn.effective_date if txn else self._now(),
+                    "invoicePaymentType": kind, "paymentDate": txn.effective_date if txn else self.state.clock.now(),
                     "amount": amount, "currency": invoice.currency, "linkedInvoicePaymentId": None,
                     "paymentCookieId": txn and txn.external_key, "processedCurrency": invoice.currency}
         event = "INVOICE_PAYMENT_FAILED" if failed else "INVOICE_PAYMENT_SUCCESS"
         self.state.post_event(invoice.tenant_id, event, "INVOICE", invoice.id, invoice.account_id, metadata)
-
-    def _now(self) -> datetime:
-        return self.state.clock.now()

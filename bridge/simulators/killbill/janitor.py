@@ -8,8 +8,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bridge.simulators.killbill import errors, plugin
-from bridge.simulators.killbill.model import (EXTERNAL_PAYMENT_PLUGIN, INCOMPLETE_STATUSES,
-                                              PLUGIN_STATUS_TO_TXN_STATUS, Payment, Transaction, TxnStatus)
+from bridge.simulators.killbill.model import (
+    EXTERNAL_PAYMENT_PLUGIN,
+    INCOMPLETE_STATUSES,
+    PLUGIN_STATUS_TO_TXN_STATUS,
+    Payment,
+    Transaction,
+    TxnStatus,
+)
+from bridge.simulators.killbill.payments import readable_ptip
 
 if TYPE_CHECKING:
     from bridge.simulators.killbill.state import KillBillState
@@ -107,8 +114,10 @@ class Janitor:
         if outcome.kind != plugin.OK or not isinstance(outcome.value, list):
             reason = outcome.error_message or "getPaymentInfo did not return a list"
             raise PluginInfoError(errors.plugin_get_payment_info(payment.id, reason))
+        # A row the forwarding plugin could not read counts as missing: UNDEFINED.
         return {_uuid(row.get("kbTransactionPaymentId")): row for row in outcome.value
-                if isinstance(row, dict) and _uuid(row.get("kbTransactionPaymentId")) is not None}
+                if isinstance(row, dict) and _uuid(row.get("kbTransactionPaymentId")) is not None
+                and readable_ptip(row)}
 
 
 def _is_due(txn: Transaction, now: datetime) -> bool:

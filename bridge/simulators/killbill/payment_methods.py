@@ -7,8 +7,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bridge.simulators.killbill import errors, plugin
-from bridge.simulators.killbill.model import (AUTO_PAY_OFF_ID, CONTROL_TAGS, EXTERNAL_PAYMENT_PLUGIN, Account,
-                                              PaymentMethod, Tag, new_id)
+from bridge.simulators.killbill.model import (
+    AUTO_PAY_OFF_ID,
+    CONTROL_TAGS,
+    EXTERNAL_PAYMENT_PLUGIN,
+    Account,
+    PaymentMethod,
+    Tag,
+    new_id,
+)
 from bridge.simulators.killbill.plugin import CallContext, PluginOutcome
 
 if TYPE_CHECKING:

@@ -9,10 +9,21 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bridge.simulators.killbill import errors, plugin
-from bridge.simulators.killbill.model import (ALLOWED_FROM_STATE, EXTERNAL_PAYMENT_PLUGIN, INCOMPLETE_STATUSES,
-                                              INVOICE_PAYMENT_CONTROL_PLUGIN,
-                                              PLUGIN_STATUS_TO_TXN_STATUS, Attempt, Payment, PaymentMethod,
-                                              Transaction, TxnStatus, TxnType, new_id, state_name)
+from bridge.simulators.killbill.model import (
+    ALLOWED_FROM_STATE,
+    EXTERNAL_PAYMENT_PLUGIN,
+    INCOMPLETE_STATUSES,
+    INVOICE_PAYMENT_CONTROL_PLUGIN,
+    PLUGIN_STATUS_TO_TXN_STATUS,
+    Attempt,
+    Payment,
+    PaymentMethod,
+    Transaction,
+    TxnStatus,
+    TxnType,
+    new_id,
+    state_name,
+)
 from bridge.simulators.killbill.plugin import CallContext, PluginOutcome
 from bridge.simulators.killbill.wire import to_decimal
 
@@ -49,6 +60,15 @@ class TxnResult:
     error: errors.KillBillApiError | None = None
 
 
+def readable_ptip(info: dict[str, Any]) -> bool:
+    """The forwarding plugin could not deserialise a PTIP whose amount is not a number."""
+    try:
+        to_decimal(info.get("amount"))
+    except ValueError:
+        return False
+    return True
+
+
 def prop(key: str, value: Any) -> dict[str, Any]:
     return {"key": key, "value": None if value is None else str(value), "isUpdatable": False}
 
@@ -60,6 +80,7 @@ class PaymentEngine:
     # -- new transactions -------------------------------------------------------------------------
     def process(self, req: TxnRequest) -> TxnResult:
         with self.state.account_lock(req.account_id):
+            self._check_plugin(req.tenant_id, req.payment_method)
             if req.payment is not None and req.txn_type != TxnType.CHARGEBACK:
                 self.state.janitor.refresh(req.payment)
             payment, txn, attempt = self._open(req)
@@ -137,6 +158,11 @@ class PaymentEngine:
         return attempt.plugin_names if attempt is not None else []
 
     # -- the plugin call ----------------------------------------------------------------------------
+    def _check_plugin(self, tenant_id: UUID, pm: PaymentMethod) -> None:
+        """PAYMENT_NO_SUCH_PAYMENT_PLUGIN before any row is written."""
+        if pm.plugin_name != EXTERNAL_PAYMENT_PLUGIN and pm.plugin_name not in self.state.tenants[tenant_id].plugins:
+            raise errors.no_such_plugin(pm.plugin_name)
+
     def _call_plugin(self, pm: PaymentMethod, payment: Payment, txn: Transaction,
                      properties: list[dict[str, Any]], context: CallContext) -> PluginOutcome:
         if txn.type == TxnType.CHARGEBACK or pm.plugin_name == EXTERNAL_PAYMENT_PLUGIN:
@@ -157,8 +183,11 @@ class PaymentEngine:
         """Turn the plugin's answer into the transaction status; return the API error, if any."""
         error: errors.KillBillApiError | None = None
         info: dict[str, Any] = {}
-        if outcome.kind == plugin.OK and isinstance(outcome.value, dict):
+        if outcome.kind == plugin.OK and isinstance(outcome.value, dict) and readable_ptip(outcome.value):
             info = outcome.value
+        elif outcome.kind == plugin.OK and isinstance(outcome.value, dict):
+            error = errors.plugin_exception(f"unreadable PaymentTransactionInfoPlugin amount: "
+                                            f"{outcome.value.get('amount')!r}")
         elif outcome.kind == plugin.UNREACHABLE:
             # The forwarding plugin knows the sidecar never got the request: CANCELED.
             info = {"status": "CANCELED", "gatewayError": outcome.error_message}
@@ -215,7 +244,7 @@ class PaymentEngine:
             self.finish_attempt(payment, txn, control_plugins)
 
     # -- chargebacks: the payment plugin is never called --------------------------------------------
-    def chargeback_reversal(self, payment: Payment, key: str, context: CallContext) -> Transaction:
+    def chargeback_reversal(self, payment: Payment, key: str) -> Transaction:
         """A new CHARGEBACK transaction with the chargeback's key, amount null, status PAYMENT_FAILURE."""
         with self.state.account_lock(payment.account_id):
             with self.state.lock:

@@ -7,9 +7,21 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from bridge.simulators.killbill.model import (Account, Attempt, CustomField, Invoice, InvoiceItem, Payment,
-                                              PaymentMethod, Tag, Tenant, Transaction, TxnStatus, TxnType,
-                                              round_money)
+from bridge.simulators.killbill.model import (
+    Account,
+    Attempt,
+    CustomField,
+    Invoice,
+    InvoiceItem,
+    Payment,
+    PaymentMethod,
+    Tag,
+    Tenant,
+    Transaction,
+    TxnStatus,
+    TxnType,
+    round_money,
+)
 
 ACCOUNT_FIELDS = ("name", "firstNameLength", "externalKey", "email", "billCycleDayLocal", "currency",
                   "parentAccountId", "isPaymentDelegatedToParent")

@@ -18,8 +18,18 @@ from bridge.simulators.killbill import errors
 from bridge.simulators.killbill.clock import SimClock
 from bridge.simulators.killbill.invoicing import InvoiceEngine
 from bridge.simulators.killbill.janitor import Janitor
-from bridge.simulators.killbill.model import (Account, CustomField, Invoice, Payment, PaymentMethod, PluginEndpoint,
-                                              Tag, Tenant, Transaction, new_id)
+from bridge.simulators.killbill.model import (
+    Account,
+    CustomField,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    PluginEndpoint,
+    Tag,
+    Tenant,
+    Transaction,
+    new_id,
+)
 from bridge.simulators.killbill.payment_methods import PaymentMethodEngine
 from bridge.simulators.killbill.payments import PaymentEngine
 from bridge.simulators.killbill.plugin import PluginGateway

@@ -7,8 +7,20 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import body, call_context, created, no_content, state, tenant
-from bridge.simulators.killbill.model import AUTO_PAY_OFF_ID, CONTROL_TAGS, CustomField, new_id
+from bridge.simulators.killbill.api.common import (
+    body,
+    call_context,
+    created,
+    no_content,
+    state,
+    tenant,
+)
+from bridge.simulators.killbill.model import (
+    AUTO_PAY_OFF_ID,
+    CONTROL_TAGS,
+    CustomField,
+    new_id,
+)
 from bridge.simulators.killbill.serialize import custom_field_json, tag_json
 from bridge.simulators.killbill.wire import json_response
 

@@ -8,13 +8,33 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (body_object, body_properties, call_context, control_plugins,
-                                                   created, flag, paged, payment_response, plugin_properties,
-                                                   require, state, tenant, uuid_arg)
-from bridge.simulators.killbill.api.views import account_view, payment_method_view, payment_view
+from bridge.simulators.killbill.api.common import (
+    body_object,
+    body_properties,
+    call_context,
+    control_plugins,
+    created,
+    flag,
+    paged,
+    payment_response,
+    plugin_properties,
+    require,
+    state,
+    tenant,
+    uuid_arg,
+)
+from bridge.simulators.killbill.api.views import (
+    account_view,
+    payment_method_view,
+    payment_view,
+)
 from bridge.simulators.killbill.model import Account, TxnType, new_id
 from bridge.simulators.killbill.payments import TxnRequest
-from bridge.simulators.killbill.serialize import ACCOUNT_FIELDS, ACCOUNT_TAIL_FIELDS, invoice_json
+from bridge.simulators.killbill.serialize import (
+    ACCOUNT_FIELDS,
+    ACCOUNT_TAIL_FIELDS,
+    invoice_json,
+)
 from bridge.simulators.killbill.wire import json_response, to_decimal, to_uuid
 
 bp = Blueprint("kb_accounts", __name__, url_prefix="/1.0/kb/accounts")
@@ -65,7 +85,7 @@ def get_account(account_id: UUID) -> Response:
 def list_accounts() -> Response:
     with state().lock:
         accounts = [a for a in state().accounts.values() if a.tenant_id == tenant().id]
-    return paged([account_view(a) for a in accounts], "/1.0/kb/accounts/pagination")
+    return paged(accounts, "/1.0/kb/accounts/pagination", account_view)
 
 
 # -- payment methods ----------------------------------------------------------------------------------

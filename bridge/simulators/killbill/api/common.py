@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from flask import Response, current_app, g, request
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.model import Account, Payment, Tenant, Transaction, TxnStatus
+from bridge.simulators.killbill.model import (
+    Account,
+    Payment,
+    Tenant,
+    Transaction,
+    TxnStatus,
+)
 from bridge.simulators.killbill.payments import TxnResult
 from bridge.simulators.killbill.plugin import CallContext
 from bridge.simulators.killbill.state import KillBillState
@@ -141,11 +148,11 @@ def account_of(payment: Payment) -> Account:
     return state().account(tenant().id, payment.account_id)
 
 
-def paged(items: list[Any], path: str) -> Response:
-    """A page of a list, with Kill Bill's X-Killbill-Pagination-* headers."""
+def paged(items: list[Any], path: str, render: Callable[[Any], Any]) -> Response:
+    """One page of ``items`` (rendered after slicing), with Kill Bill's X-Killbill-Pagination-* headers."""
     offset = int(request.args.get("offset", 0))
     limit = int(request.args.get("limit", 100))
-    page = items[offset:offset + limit]
+    page = [render(item) for item in items[offset:offset + limit]]
     headers = {PAGINATION + "CurrentOffset": str(offset), PAGINATION + "TotalNbRecords": str(len(items)),
                PAGINATION + "MaxNbRecords": str(len(items))}
     if offset + limit < len(items):

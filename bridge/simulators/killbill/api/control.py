@@ -9,7 +9,12 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 
 from bridge.simulators.killbill.api.common import state
-from bridge.simulators.killbill.wire import format_instant, json_response, loads, parse_instant
+from bridge.simulators.killbill.wire import (
+    format_instant,
+    json_response,
+    loads,
+    parse_instant,
+)
 
 bp = Blueprint("kb_sim_control", __name__, url_prefix="/__sim")
 

@@ -11,11 +11,27 @@ from uuid import UUID
 from flask import Blueprint, Response
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (body_object, body_properties, call_context, control_plugins, created,
-                                                   flag, no_content, plugin_properties, require, state, tenant)
+from bridge.simulators.killbill.api.common import (
+    body_object,
+    body_properties,
+    call_context,
+    control_plugins,
+    created,
+    flag,
+    no_content,
+    plugin_properties,
+    require,
+    state,
+    tenant,
+)
 from bridge.simulators.killbill.api.payments import follow_up, pending_or_success
 from bridge.simulators.killbill.api.views import payment_view
-from bridge.simulators.killbill.model import INVOICE_PAYMENT_CONTROL_PLUGIN, Payment, TxnStatus, TxnType
+from bridge.simulators.killbill.model import (
+    INVOICE_PAYMENT_CONTROL_PLUGIN,
+    Payment,
+    TxnStatus,
+    TxnType,
+)
 from bridge.simulators.killbill.wire import json_response, to_decimal, to_uuid
 
 bp = Blueprint("kb_invoice_payments", __name__, url_prefix="/1.0/kb/invoicePayments")
@@ -94,7 +110,7 @@ def chargeback_reversal(payment_id: UUID) -> Response:
     key = require(data.get("transactionExternalKey"),
                   "InvoicePaymentTransactionJson transactionExternalKey needs to be set")
     payment = _payment(payment_id)
-    context = call_context(payment.account_id)
-    txn = state().payments_engine.chargeback_reversal(payment, key, context)
+    call_context(payment.account_id)
+    txn = state().payments_engine.chargeback_reversal(payment, key)
     state().payments_engine.finish_attempt(payment, txn, [INVOICE_PAYMENT_CONTROL_PLUGIN])
     return _location(payment)

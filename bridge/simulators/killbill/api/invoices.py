@@ -9,8 +9,19 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (body, body_object, call_context, control_plugins, created, flag,
-                                                   no_content, plugin_properties, require, state, tenant)
+from bridge.simulators.killbill.api.common import (
+    body,
+    body_object,
+    call_context,
+    control_plugins,
+    created,
+    flag,
+    no_content,
+    plugin_properties,
+    require,
+    state,
+    tenant,
+)
 from bridge.simulators.killbill.api.views import payment_view
 from bridge.simulators.killbill.serialize import invoice_json, item_json
 from bridge.simulators.killbill.wire import json_response, to_decimal, to_uuid

@@ -6,7 +6,14 @@ from uuid import UUID
 
 from flask import Blueprint, Response
 
-from bridge.simulators.killbill.api.common import call_context, flag, no_content, plugin_properties, state, tenant
+from bridge.simulators.killbill.api.common import (
+    call_context,
+    flag,
+    no_content,
+    plugin_properties,
+    state,
+    tenant,
+)
 from bridge.simulators.killbill.api.views import payment_method_view
 from bridge.simulators.killbill.wire import json_response
 

@@ -7,8 +7,16 @@ from uuid import UUID
 from flask import Blueprint, Response
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (body_object, call_context, control_plugins, created, flag, require,
-                                                   state, tenant)
+from bridge.simulators.killbill.api.common import (
+    body_object,
+    call_context,
+    control_plugins,
+    created,
+    flag,
+    require,
+    state,
+    tenant,
+)
 from bridge.simulators.killbill.api.views import payment_view
 from bridge.simulators.killbill.wire import json_response, to_uuid
 

@@ -8,10 +8,23 @@ from uuid import UUID
 from flask import Blueprint, Response
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (account_of, body_object, body_properties, call_context,
-                                                   control_plugins, flag, no_content, paged, payment_path,
-                                                   payment_response, plugin_properties, require, state, tenant,
-                                                   transaction_response)
+from bridge.simulators.killbill.api.common import (
+    account_of,
+    body_object,
+    body_properties,
+    call_context,
+    control_plugins,
+    flag,
+    no_content,
+    paged,
+    payment_path,
+    payment_response,
+    plugin_properties,
+    require,
+    state,
+    tenant,
+    transaction_response,
+)
 from bridge.simulators.killbill.api.views import payment_view
 from bridge.simulators.killbill.model import Payment, Transaction, TxnStatus, TxnType
 from bridge.simulators.killbill.payments import TxnRequest
@@ -35,17 +48,19 @@ def list_payments() -> Response:
     with state().lock:
         payments = sorted((p for p in state().payments.values() if p.tenant_id == tenant().id),
                           key=lambda p: p.number)
-    views = [payment_view(p, flag("withPluginInfo"), flag("withAttempts")) for p in payments]
-    return paged(views, "/1.0/kb/payments/pagination")
+    return paged(payments, "/1.0/kb/payments/pagination",
+                 lambda p: payment_view(p, flag("withPluginInfo"), flag("withAttempts")))
 
 
 def follow_up(payment: Payment, txn_type: TxnType, data: dict[str, Any], context: CallContext,
               control: list[str]) -> TxnRequest:
-    """A transaction on an existing payment, with the payment's own method; query properties first."""
+    """A transaction on an existing payment, with the payment's own method; query properties first.
+    A VOID carries no amount or currency."""
     account = account_of(payment)
     pm = state().payment_method(tenant().id, payment.payment_method_id, include_deleted=True)
-    return TxnRequest(tenant().id, account.id, pm, txn_type, to_decimal(data.get("amount")),
-                      data.get("currency") or account.currency, context, payment=payment,
+    is_void = txn_type == TxnType.VOID
+    return TxnRequest(tenant().id, account.id, pm, txn_type, None if is_void else to_decimal(data.get("amount")),
+                      None if is_void else data.get("currency") or account.currency, context, payment=payment,
                       transaction_external_key=data.get("transactionExternalKey"),
                       properties=[*plugin_properties(), *body_properties(data)], control_plugins=control)
 
@@ -76,8 +91,7 @@ def void(payment_id: UUID) -> Response:
     data = body_object("PaymentTransactionJson", required=False)
     payment = _payment(payment_id)
     context = call_context(payment.account_id)
-    req = follow_up(payment, TxnType.VOID, {**data, "amount": None, "currency": None}, context, control_plugins())
-    req.currency = None
+    req = follow_up(payment, TxnType.VOID, data, context, control_plugins())
     result = state().payments_engine.process(req)
     if result.error is not None:
         raise result.error
@@ -142,8 +156,8 @@ def chargeback_reversal(payment_id: UUID) -> Response:
     data = body_object("PaymentTransactionJson")
     key = require(data.get("transactionExternalKey"), "PaymentTransactionJson transactionExternalKey needs to be set")
     payment = _payment(payment_id)
-    context = call_context(payment.account_id)
-    txn = state().payments_engine.chargeback_reversal(payment, key, context)
+    call_context(payment.account_id)
+    txn = state().payments_engine.chargeback_reversal(payment, key)
     state().payments_engine.finish_attempt(payment, txn, control_plugins())
     return transaction_response(payment, txn, payment_path(payment))
 

@@ -7,9 +7,20 @@ from uuid import UUID
 from flask import Blueprint, Response, request
 
 from bridge.simulators.killbill import errors
-from bridge.simulators.killbill.api.common import (body_object, call_context, created, no_content, require, state,
-                                                   tenant)
-from bridge.simulators.killbill.model import PLUGIN_CONFIG_PREFIX, PUSH_NOTIFICATION_CB, new_id
+from bridge.simulators.killbill.api.common import (
+    body_object,
+    call_context,
+    created,
+    no_content,
+    require,
+    state,
+    tenant,
+)
+from bridge.simulators.killbill.model import (
+    PLUGIN_CONFIG_PREFIX,
+    PUSH_NOTIFICATION_CB,
+    new_id,
+)
 from bridge.simulators.killbill.serialize import kv_json, tenant_json
 from bridge.simulators.killbill.wire import json_response
 

@@ -11,7 +11,11 @@ from bridge.simulators.killbill.api.common import flag, state, tenant
 from bridge.simulators.killbill.janitor import PluginInfoError
 from bridge.simulators.killbill.model import Account, Payment, PaymentMethod
 from bridge.simulators.killbill.plugin import CallContext
-from bridge.simulators.killbill.serialize import account_json, payment_json, payment_method_json
+from bridge.simulators.killbill.serialize import (
+    account_json,
+    payment_json,
+    payment_method_json,
+)
 
 
 def account_view(account: Account) -> dict[str, Any]:
