@@ -367,7 +367,7 @@ def tenants_verify(ctx: click.Context, tenant_id: str, as_json: bool) -> None:
         _echo_json(report.model_dump(mode="json"))
     else:
         for check in report.checks:
-            click.echo(f"{'PASS' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+            click.echo(f"{check.status.upper():4}  {check.name}: {check.detail}")
     if not report.ok:
         ctx.exit(1)
 

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db import make_engine, make_session_factory
 from bridge.db import migrate
+from bridge.db.base import utcnow
+from bridge.db.engine import session_scope
 from bridge.logs import register_secret
 from bridge.settings import Settings
+from bridge.tenancy.clients import AuditWriter, hyperswitch_client, killbill_client
 from bridge.tenancy.crypto import Keyring, keyring_from_settings
+from bridge.tenancy.env import TenantEnv
+from bridge.tenancy.schemas import TenantSettings
+from bridge.tenancy.service import TenantCredentials, credentials, get_tenant
+from hyperswitch_client import HyperswitchClient
+from killbill_client import KillBillClient
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +35,10 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     keyring: Keyring
+    _audit: AuditWriter | None = field(default=None, repr=False)
+    clock: Callable[[], datetime] = utcnow
+    _envs: dict[tuple[str, datetime], TenantEnv] = field(default_factory=dict, repr=False)
+    _envs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Runtime":
@@ -33,6 +49,38 @@ class Runtime:
         keyring = keyring_from_settings([k.get_secret_value() for k in settings.master_keys],
                                         settings.master_key_file)
         return cls(settings, engine, make_session_factory(engine), keyring)
+
+    @property
+    def audit(self) -> AuditWriter:
+        """The process's writer of the Hyperswitch call trail (started on first use)."""
+        if self._audit is None:
+            self._audit = AuditWriter(self.sessions)
+        return self._audit
+
+    def hyperswitch(self, creds: TenantCredentials, **options: Any) -> HyperswitchClient:
+        return hyperswitch_client(creds, self.audit, **options)
+
+    def killbill(self, creds: TenantCredentials, **options: Any) -> KillBillClient:
+        return killbill_client(creds, **options)
+
+    def tenant_env(self, kb_tenant_id: str) -> TenantEnv:
+        """The tenant's environment; raises UnknownTenant. Rebuilt when the mapping changes."""
+        with session_scope(self.sessions) as session:
+            tenant = get_tenant(session, kb_tenant_id)
+            key = (tenant.kb_tenant_id, tenant.updated_at)
+            cached = self._envs.get(key)
+            if cached is not None:
+                return cached
+            creds = credentials(tenant, self.keyring)
+            settings = TenantSettings.model_validate(tenant.settings)
+        env = TenantEnv(creds=creds, settings=settings, sessions=self.sessions, hyperswitch=self.hyperswitch(creds),
+                        killbill=self.killbill(creds), clock=self.clock, public_url=self.settings.base_url)
+        with self._envs_lock:
+            # The previous version may still serve a request in flight; it is dropped, not closed.
+            for stale in [k for k in self._envs if k[0] == key[0]]:
+                del self._envs[stale]
+            self._envs[key] = env
+        return env
 
     def migrate_if_configured(self) -> None:
         if self.settings.migrate_on_start and not migrate.is_current(self.engine):

@@ -1,6 +1,10 @@
 """Every model, imported once so ``Base.metadata`` is complete (Alembic and tests rely on it)."""
 
+from bridge.db.audit import HyperswitchCall
 from bridge.db.jobs import Job, JobState
+from bridge.db.payments import (HsCustomer, LinkedPayment, Payment, PaymentMethod, PaymentMethodState, Transaction,
+                                TransactionHistory, TransitionSource)
 from bridge.db.tenancy import Tenant
 
-__all__ = ["Job", "JobState", "Tenant"]
+__all__ = ["HsCustomer", "HyperswitchCall", "Job", "JobState", "LinkedPayment", "Payment", "PaymentMethod",
+           "PaymentMethodState", "Tenant", "Transaction", "TransactionHistory", "TransitionSource"]
