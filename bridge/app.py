@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from bridge.plugin_api import routes as plugin_routes
 from bridge.runtime import Runtime
 from bridge.settings import Settings, load_settings
 from bridge.web import admin, health, metrics, requests
@@ -24,4 +25,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     metrics.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(plugin_routes.bp)
     return app

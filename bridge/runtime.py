@@ -58,7 +58,16 @@ class Runtime:
         return self._audit
 
     def hyperswitch(self, creds: TenantCredentials, **options: Any) -> HyperswitchClient:
+        settings = self.settings
+        options.setdefault("connect_timeout", settings.hyperswitch_connect_timeout_seconds)
+        options.setdefault("read_timeout", settings.hyperswitch_read_timeout_seconds)
+        options.setdefault("deadline", settings.hyperswitch_deadline_seconds)
         return hyperswitch_client(creds, self.audit, **options)
+
+    def reset_clients(self) -> None:
+        """Forget cached tenant environments (after a settings change); the next call rebuilds them."""
+        with self._envs_lock:
+            self._envs.clear()
 
     def killbill(self, creds: TenantCredentials, **options: Any) -> KillBillClient:
         return killbill_client(creds, **options)

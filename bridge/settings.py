@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="bearer token of /admin/v1; admin API off when unset")
     plugin_shared_secret: SecretStr | None = Field(None, description="X-Bridge-Signature secret of the Java plugin")
 
+    # -- Hyperswitch ------------------------------------------------------------------------------
+    hyperswitch_connect_timeout_seconds: float = Field(3.05, gt=0, le=30)
+    hyperswitch_read_timeout_seconds: float = Field(10.0, gt=0, le=25)
+    hyperswitch_deadline_seconds: float = Field(
+        20.0, gt=0, le=25, description="a whole Hyperswitch call, retries included; below Kill Bill's 30 s")
+
     # -- email ------------------------------------------------------------------------------------
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(25, ge=1, le=65535)

@@ -24,10 +24,6 @@ from killbill_client import KillBillClient
 
 log = logging.getLogger(__name__)
 
-# Hyperswitch calls stay well inside Kill Bill's 30 s plugin timeout, retries included.
-HYPERSWITCH_DEADLINE_SECONDS = 20.0
-
-
 def _as_document(body: Any) -> dict[str, Any] | None:
     if body is None:
         return None
@@ -91,7 +87,6 @@ class AuditWriter:
 
 def hyperswitch_client(creds: TenantCredentials, audit: AuditWriter | None = None,
                        **options: Any) -> HyperswitchClient:
-    options.setdefault("deadline", HYPERSWITCH_DEADLINE_SECONDS)
     return HyperswitchClient(creds.hs_base_url, creds.hs_api_key, profile_id=creds.hs_profile_id,
                              audit_hook=audit.hook(creds.kb_tenant_id) if audit else None, **options)
 

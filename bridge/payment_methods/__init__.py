@@ -1,0 +1,1 @@
+"""Payment methods: Kill Bill payment methods as Hyperswitch customers, saved payment methods and mandates."""

@@ -1,0 +1,1 @@
+"""Payments: Kill Bill payment transactions carried out as Hyperswitch payments and refunds."""
