@@ -70,17 +70,25 @@ class Instrument:
 
 
 # -- validation ---------------------------------------------------------------------------------
+# Hyperswitch refuses larger amounts (reference/hyperswitch.md §2, MAX_ALLOWED_AMOUNT).
+MAX_MINOR_UNITS = 999_999_999
+
+
 def minor_units(amount: Decimal, currency: str, *, allow_zero: bool = False) -> int:
     if amount < 0 or (amount == 0 and not allow_zero):
         raise PluginApiError("INVALID_AMOUNT", f"amount must be {'zero or ' if allow_zero else ''}positive, "
                                                f"got {amount}", 400)
     try:
-        return hs.to_minor_units(amount, currency)
+        minor = hs.to_minor_units(amount, currency)
     except hs.money.UnknownCurrencyError:
         raise PluginApiError("INVALID_CURRENCY", f"currency {currency} is not supported by Hyperswitch", 400) from None
     except hs.money.AmountPrecisionError:
         raise PluginApiError("INVALID_AMOUNT", f"{amount} has more decimals than {currency} allows "
                                                f"({hs.currency_exponent(currency)})", 400) from None
+    if minor > MAX_MINOR_UNITS:
+        raise PluginApiError("INVALID_AMOUNT", f"{amount} {currency} is above the largest amount Hyperswitch "
+                                               f"accepts ({hs.from_minor_units(MAX_MINOR_UNITS, currency)})", 400)
+    return minor
 
 
 # -- rows -------------------------------------------------------------------------------------------
@@ -111,7 +119,8 @@ def _payment_row(session: Session, env: TenantEnv, call: Any, currency: str | No
 
 def _insert(env: TenantEnv, call: Any, ttype: TransactionType, *, currency: str | None, amount: Decimal | None,
             hs_payment_id: str | None, hs_refund_id: str | None = None, linked: bool = False,
-            expected_received: int | None = None, start: Outcome | None = None) -> int | None:
+            expected_received: int | None = None, start: Outcome | None = None,
+            kb_invoice_id: str | None = None) -> int | None:
     """Write the transaction row with its in-flight lease; None if the same kbTransactionId won the race."""
     now = env.now()
     try:
@@ -123,6 +132,7 @@ def _insert(env: TenantEnv, call: Any, ttype: TransactionType, *, currency: str 
                               transaction_type=ttype, amount=amount, currency=currency, status=outcome.status,
                               hs_payment_id=hs_payment_id, hs_refund_id=hs_refund_id, linked=linked,
                               hs_expected_received=expected_received,
+                              kb_invoice_id=kb_invoice_id or call.property(PROP_INVOICE_ID),
                               gateway_error_code=outcome.gateway_error_code, gateway_error=outcome.gateway_error,
                               in_flight_until=None if start else now + IN_FLIGHT_LEASE, attempted_at=now,
                               created_at=now, updated_at=now)
@@ -247,25 +257,24 @@ def resume(env: TenantEnv, txn_id: int) -> Transaction:
 
 # -- authorize / purchase ------------------------------------------------------------------------------
 def _instrument(env: TenantEnv, call: Any) -> Instrument | Outcome:
-    mandate, method = call.property(PROP_HS_MANDATE_ID), call.property(PROP_HS_PAYMENT_METHOD_ID)
+    """The Kill Bill payment method's mandate or saved method; properties may name another of its customer's."""
     with session_scope(env.sessions) as session:
         row = session.get(PaymentMethod, (env.tenant_id, str(call.kbPaymentMethodId))) \
             if call.kbPaymentMethodId else None
-        if row is not None and row.kb_account_id != str(call.kbAccountId):
-            raise invalid(f"payment method {call.kbPaymentMethodId} belongs to another account")
-        if mandate or method:
-            customer = row.hs_customer_id if row else ids.customer_id(call.kbAccountId)
-            return Instrument(customer, mandate, None if mandate else method)
-        if row is None or row.state is PaymentMethodState.DELETED:
-            raise unknown("payment_method", f"payment method {call.kbPaymentMethodId} is not known to the bridge")
-        if row.state is PaymentMethodState.UNUSABLE:
-            return Outcome(PluginStatus.ERROR, None, "PAYMENT_METHOD_UNUSABLE",
-                           "the payment method can no longer be charged (its mandate was revoked)")
-        if not (row.hs_mandate_id or row.hs_payment_method_id):
-            return Outcome(PluginStatus.ERROR, None, "NO_MANDATE",
-                           "the payment method has no Hyperswitch mandate or saved payment method")
-        return Instrument(row.hs_customer_id, row.hs_mandate_id, None if row.hs_mandate_id else
-                          row.hs_payment_method_id)
+    if row is None or row.state is PaymentMethodState.DELETED:
+        raise unknown("payment_method", f"payment method {call.kbPaymentMethodId} is not known to the bridge")
+    if row.kb_account_id != str(call.kbAccountId):
+        raise invalid(f"payment method {call.kbPaymentMethodId} belongs to another account")
+    if row.state is PaymentMethodState.UNUSABLE:
+        return Outcome(PluginStatus.ERROR, None, "PAYMENT_METHOD_UNUSABLE",
+                       "the payment method can no longer be charged (its mandate was revoked)")
+    mandate, method = call.property(PROP_HS_MANDATE_ID), call.property(PROP_HS_PAYMENT_METHOD_ID)
+    if mandate or method:  # Hyperswitch checks that they belong to this customer
+        return Instrument(row.hs_customer_id, mandate, None if mandate else method)
+    if not (row.hs_mandate_id or row.hs_payment_method_id):
+        return Outcome(PluginStatus.ERROR, None, "NO_MANDATE",
+                       "the payment method has no Hyperswitch mandate or saved payment method")
+    return Instrument(row.hs_customer_id, row.hs_mandate_id, None if row.hs_mandate_id else row.hs_payment_method_id)
 
 
 def _metadata(env: TenantEnv, call: Any) -> dict[str, str]:
@@ -476,7 +485,7 @@ def refund(env: TenantEnv, call: Any) -> Transaction:
     charged = _settled_charge(env, call, (TransactionType.PURCHASE, TransactionType.CAPTURE))
     refund_id = ids.refund_id(call.kbTransactionId)
     txn_id = _insert(env, call, TransactionType.REFUND, currency=call.currency, amount=call.amount,
-                     hs_payment_id=charged.hs_payment_id, hs_refund_id=refund_id)
+                     hs_payment_id=charged.hs_payment_id, hs_refund_id=refund_id, kb_invoice_id=charged.kb_invoice_id)
     if txn_id is None:
         return resume(env, _existing_id(env, call))
     params = RefundCreateParams(payment_id=charged.hs_payment_id, refund_id=refund_id, amount=minor,

@@ -206,3 +206,23 @@ def test_credit_is_canceled_with_a_reason(plugin, payor) -> None:
     info = plugin.ok("creditPayment", **payment_call(payor.account_id, "5.00",
                                                      kbPaymentMethodId=payor.kb_payment_method_id))
     assert info["status"] == "CANCELED" and info["gatewayErrorCode"] == "CREDIT_NOT_SUPPORTED"
+
+
+def test_explicit_instrument_properties_do_not_bypass_the_payment_method_state(plugin, payor, runtime, tenant_id,
+                                                                               hs_state) -> None:
+    with session_scope(runtime.sessions) as session:
+        session.get(PaymentMethod, (tenant_id, payor.kb_payment_method_id)).state = PaymentMethodState.UNUSABLE
+    body = payment_call(payor.account_id, "5.00", kbPaymentMethodId=payor.kb_payment_method_id,
+                        properties=[{"key": "hsMandateId", "value": payor.mandate_id}])
+    info = plugin.ok("purchasePayment", **body)
+    assert info["status"] == "ERROR" and info["gatewayErrorCode"] == "PAYMENT_METHOD_UNUSABLE"
+    unknown = payment_call(payor.account_id, "5.00", kbPaymentMethodId=str(uuid.uuid4()),
+                           properties=[{"key": "hsMandateId", "value": payor.mandate_id}])
+    assert plugin.call("purchasePayment", **unknown).status_code == 404
+    assert create_calls(hs_state, ids.payment_id(body["kbTransactionId"])) == 0
+
+
+def test_amounts_beyond_what_hyperswitch_takes_are_refused(plugin, payor) -> None:
+    response = plugin.call("purchasePayment", **payment_call(payor.account_id, "10000000.00",
+                                                             kbPaymentMethodId=payor.kb_payment_method_id))
+    assert response.status_code == 400 and response.json["errorType"] == "INVALID_AMOUNT"
