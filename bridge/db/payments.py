@@ -119,6 +119,9 @@ class Transaction(Base):
     redirect_url: Mapped[str | None] = mapped_column(Text)
     # Linked existing payment (pay-by-link) rather than a charge made by this transaction.
     linked: Mapped[bool] = mapped_column(default=False)
+    kb_invoice_id: Mapped[str | None] = mapped_column(String(36))  # IPCD_INVOICE_ID: an invoice payment
+    # What Kill Bill was last told (a plugin answer or getPaymentInfo): whether it must be told again.
+    kb_reported_status: Mapped[PluginStatus | None] = mapped_column(_enum(PluginStatus, 16))
     # While a request to Hyperswitch is in flight, concurrent calls wait instead of calling again.
     in_flight_until: Mapped[datetime | None]
     attempted_at: Mapped[datetime | None]
@@ -126,8 +129,9 @@ class Transaction(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
 
+    # Loaded on access only: a joined load would make SELECT … FOR UPDATE an outer join (PostgreSQL refuses).
     payment: Mapped[Payment] = relationship(
-        back_populates="transactions", lazy="joined",
+        back_populates="transactions", lazy="select",
         primaryjoin="and_(Payment.kb_tenant_id == foreign(Transaction.kb_tenant_id), "
                     "Payment.kb_payment_id == foreign(Transaction.kb_payment_id))")
     history: Mapped[list[TransactionHistory]] = relationship(back_populates="transaction",

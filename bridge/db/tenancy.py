@@ -19,6 +19,7 @@ SECRET_COLUMNS = (
     "hs_api_key_encrypted",
     "hs_webhook_secret_encrypted",
     "plugin_shared_secret_encrypted",
+    "kb_callback_token_encrypted",
 )
 
 
@@ -43,6 +44,11 @@ class Tenant(Base):
     hs_api_key_encrypted: Mapped[str] = mapped_column(Text)
     hs_publishable_key: Mapped[str | None] = mapped_column(String(200))
     hs_webhook_secret_encrypted: Mapped[str] = mapped_column(Text)  # the profile's payment_response_hash_key
+
+    # Kill Bill push notifications arrive at /webhooks/killbill/<token>: the token's SHA-256 finds the
+    # tenant; the token itself is kept (encrypted) to register the callback URL again.
+    kb_callback_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    kb_callback_token_encrypted: Mapped[str | None] = mapped_column(Text)
 
     # Overrides BRIDGE_PLUGIN_SHARED_SECRET for this tenant's X-Bridge-Signature.
     plugin_shared_secret_encrypted: Mapped[str | None] = mapped_column(Text)

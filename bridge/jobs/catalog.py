@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from bridge.jobs.registry import JobRegistry
+from bridge.jobs.worker import PeriodicJob
+from bridge.payments import killbill_sync, sweeper
+from bridge.webhooks import inbox
+from bridge.webhooks.process import process_inbound_event
+
+
+PERIODIC_JOBS = (PeriodicJob(sweeper.SWEEP_JOB, sweeper.SWEEP_EVERY_SECONDS),)
 
 
 def build_registry() -> JobRegistry:
     registry = JobRegistry()
-    # Each capability adds its handlers here as it is built (webhooks, invoices, sweeper, ...).
+    registry.register(inbox.PROCESS_JOB, process_inbound_event)
+    registry.register(killbill_sync.SYNC_JOB, killbill_sync.sync_transaction)
+    registry.register(sweeper.SWEEP_JOB, sweeper.sweep)
     return registry

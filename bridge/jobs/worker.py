@@ -33,10 +33,19 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class PeriodicJob:
+    """A job enqueued once per period across every worker (the period's slot is its dedupe key)."""
+
+    kind: str
+    every_seconds: int
+
+
+@dataclass(frozen=True)
 class WorkerConfig:
     poll_seconds: float = 1.0
     lease_seconds: float = 300.0
     policy: queue.RetryPolicy = queue.RetryPolicy()
+    periodic: tuple[PeriodicJob, ...] = ()
 
 
 def default_worker_id() -> str:
@@ -54,6 +63,7 @@ class Worker:
         self.services = services
         self.clock = clock
         self.stopping = threading.Event()
+        self._slots: dict[str, int] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -82,8 +92,21 @@ class Worker:
         return ran
 
     # -- one job ----------------------------------------------------------------------------------
+    def schedule_periodic(self) -> None:
+        """Make sure this period's job of each periodic kind exists (once per slot, whoever is first)."""
+        now = self.clock()
+        for job in self.config.periodic:
+            slot = int(now.timestamp()) // job.every_seconds
+            if self._slots.get(job.kind) == slot:
+                continue
+            with session_scope(self.sessions) as session:
+                queue.enqueue(session, job.kind, {"slot": slot}, dedupe_key=f"periodic:{job.kind}:{slot}",
+                              run_at=now, max_attempts=1)
+            self._slots[job.kind] = slot
+
     def run_once(self) -> bool:
         """Claim and run one due job; False when none was due."""
+        self.schedule_periodic()
         with session_scope(self.sessions) as session:
             claim = queue.claim(session, self.worker_id, self.config.lease_seconds, self.clock())
         if claim is None:

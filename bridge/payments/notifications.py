@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from bridge.db.payments import TransitionSource
+from bridge.payments.killbill_sync import schedule_sync
 from bridge.payments.reconcile import reconcile_payment, reconcile_refund
 from bridge.plugin_api import models as m
 from bridge.tenancy.env import TenantEnv
@@ -38,4 +39,5 @@ def process_notification(env: TenantEnv, call: m.ProcessNotificationCall) -> m.G
         touched = []
     if not touched:
         return _answer(200, f"event {event.event_id}: no Kill Bill transaction is carried by it")
+    schedule_sync(env, touched)
     return _answer(200, f"event {event.event_id}: reconciled", touched[0].kb_payment_id)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from bridge.db.payments import Transaction
 from bridge.payments import service
+from bridge.payments.killbill_sync import mark_reported
 from bridge.payments.status import TransactionType
 from bridge.plugin_api import models as m
 from bridge.tenancy.env import TenantEnv
@@ -36,32 +37,40 @@ def transaction_info(txn: Transaction) -> m.PaymentTransactionInfoPlugin:
         secondPaymentReferenceId=txn.second_reference_id, properties=properties)
 
 
+def _answer(env: TenantEnv, txn: Transaction) -> m.PaymentTransactionInfoPlugin:
+    """The answer Kill Bill gets; remembered, so reconciliation knows what Kill Bill believes."""
+    mark_reported(env, [txn])
+    return transaction_info(txn)
+
+
 def authorize_payment(env: TenantEnv, call: m.PaymentCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.charge(env, call, TransactionType.AUTHORIZE))
+    return _answer(env, service.charge(env, call, TransactionType.AUTHORIZE))
 
 
 def purchase_payment(env: TenantEnv, call: m.PaymentCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.charge(env, call, TransactionType.PURCHASE))
+    return _answer(env, service.charge(env, call, TransactionType.PURCHASE))
 
 
 def capture_payment(env: TenantEnv, call: m.PaymentCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.capture(env, call))
+    return _answer(env, service.capture(env, call))
 
 
 def void_payment(env: TenantEnv, call: m.VoidCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.void(env, call))
+    return _answer(env, service.void(env, call))
 
 
 def refund_payment(env: TenantEnv, call: m.PaymentCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.refund(env, call))
+    return _answer(env, service.refund(env, call))
 
 
 def credit_payment(env: TenantEnv, call: m.PaymentCall) -> m.PaymentTransactionInfoPlugin:
-    return transaction_info(service.credit(env, call))
+    return _answer(env, service.credit(env, call))
 
 
 def get_payment_info(env: TenantEnv, call: m.PaymentInfoCall) -> list[m.PaymentTransactionInfoPlugin]:
-    return [transaction_info(txn) for txn in service.payment_transactions(env, call.kbPaymentId)]
+    transactions = service.payment_transactions(env, call.kbPaymentId)
+    mark_reported(env, transactions)
+    return [transaction_info(txn) for txn in transactions]
 
 
 def search_payments(env: TenantEnv, call: m.SearchCall) -> m.Pagination:

@@ -54,8 +54,14 @@ class ReminderSettings(_Strict):
     days_before_due: Annotated[list[int], AfterValidator(_days)] = Field(default_factory=list)
 
 
+class ReconciliationSettings(_Strict):
+    stale_after_minutes: int = Field(
+        15, ge=1, le=10_080, description="the sweeper re-reads PENDING/UNDEFINED transactions older than this")
+
+
 class TenantSettings(_Strict):
     email: EmailSettings = Field(default_factory=EmailSettings)
+    reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
     pay_by_link: PayByLinkSettings = Field(default_factory=PayByLinkSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
 
@@ -105,10 +111,37 @@ class TenantCreate(TenantFields):
     settings: TenantSettings = Field(default_factory=TenantSettings)
 
 
+# Fields a tenant cannot be without: an update may change them but not clear them with null.
+_REQUIRED_IN_A_TENANT = tuple(name for name in TenantCreate.model_fields
+                              if name in TenantFields.model_fields and TenantCreate.model_fields[name].is_required())
+
+
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The JSON Schema of TenantUpdate: the required fields take a value, never null."""
+    for name in _REQUIRED_IN_A_TENANT:
+        prop = schema.get("properties", {}).get(name, {})
+        variants = [v for v in prop.pop("anyOf", []) if v != {"type": "null"}]
+        if len(variants) == 1:
+            prop.update(variants[0])
+        elif variants:
+            prop["anyOf"] = variants
+        prop.pop("default", None)
+
+
 class TenantUpdate(TenantFields):
     """A partial update; ``settings`` is merged into the stored settings, then validated whole."""
 
+    model_config = ConfigDict(json_schema_extra=_not_nullable)
+
     settings: dict[str, Any] | None = None
+
+    @field_validator(*_REQUIRED_IN_A_TENANT, mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        # Called only for fields the request sets: leaving a field out keeps it, null would clear it.
+        if value is None:
+            raise ValueError("a tenant needs this field: leave it out to keep it, null cannot clear it")
+        return value
 
 
 class TenantView(BaseModel):

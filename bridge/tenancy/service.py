@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,7 @@ def create_tenant(session: Session, data: TenantCreate, keyring: Keyring) -> Ten
     _refuse_duplicates(session, tenant_id, data.kb_api_key, data.hs_merchant_id, data.hs_profile_id)
     tenant = Tenant(kb_tenant_id=tenant_id, settings=data.settings.model_dump(mode="json"))
     _apply_fields(tenant, data.model_dump(exclude={"kb_tenant_id", "settings"}), keyring)
+    new_callback_token(tenant, keyring)
     session.add(tenant)
     try:
         session.flush()
@@ -90,6 +93,23 @@ def _refuse_duplicates(session: Session, tenant_id: str, kb_api_key: str, mercha
         raise DuplicateTenant(f"Kill Bill API key {kb_api_key!r} is already mapped to tenant {clash.kb_tenant_id}")
     raise DuplicateTenant(f"Hyperswitch merchant {merchant_id} profile {profile_id} is already mapped "
                           f"to tenant {clash.kb_tenant_id}")
+
+
+def new_callback_token(tenant: Tenant, keyring: Keyring) -> str:
+    """A fresh random token for the tenant's Kill Bill push callback URL (the old URL stops working)."""
+    token = secrets.token_urlsafe(32)
+    tenant.kb_callback_token_hash = callback_token_hash(token)
+    tenant.kb_callback_token_encrypted = keyring.encrypt(token)
+    return token
+
+
+def callback_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def callback_token(tenant: Tenant, keyring: Keyring) -> str | None:
+    token = tenant.kb_callback_token_encrypted
+    return keyring.decrypt(token) if token else None
 
 
 def get_tenant(session: Session, tenant_id: str) -> Tenant:

@@ -75,6 +75,8 @@ def upgrade() -> None:
     sa.Column('second_reference_id', sa.String(length=128), nullable=True),
     sa.Column('redirect_url', sa.Text(), nullable=True),
     sa.Column('linked', sa.Boolean(), nullable=False),
+    sa.Column('kb_invoice_id', sa.String(length=36), nullable=True),
+    sa.Column('kb_reported_status', sa.Enum('PROCESSED', 'PENDING', 'ERROR', 'CANCELED', 'UNDEFINED', name='pluginstatus', native_enum=False, length=16), nullable=True),
     sa.Column('in_flight_until', UTC_TIMESTAMP, nullable=True),
     sa.Column('attempted_at', UTC_TIMESTAMP, nullable=True),
     sa.Column('created_at', UTC_TIMESTAMP, nullable=False),

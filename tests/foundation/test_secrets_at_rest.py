@@ -66,7 +66,7 @@ def test_rotation_with_two_keys(runtime, cli_env) -> None:
     result = CliRunner().invoke(cli, ["keys", "rotate"],
                                 env={**cli_env, "BRIDGE_MASTER_KEYS": f"{new_key},{MASTER_KEY}"})
     assert result.exit_code == 0, result.output
-    assert "re-encrypted 5 secret(s)" in result.stdout
+    assert "re-encrypted 6 secret(s)" in result.stdout  # five credentials and the callback token
 
     with runtime.engine.connect() as conn:
         after = conn.execute(text("SELECT hs_api_key_encrypted FROM tenants")).scalar_one()

@@ -1,0 +1,1 @@
+"""Inbound events: Hyperswitch webhooks and Kill Bill push notifications, stored, then reconciled."""
