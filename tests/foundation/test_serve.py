@@ -34,7 +34,7 @@ def _wait_ready(url: str, process: subprocess.Popen, seconds: float = 30) -> req
             response = requests.get(url, timeout=1)
             if response.status_code == 200:
                 return response
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers still booting
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} never became ready")

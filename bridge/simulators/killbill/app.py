@@ -47,7 +47,10 @@ def serve(host: str = "127.0.0.1", port: int = 8080, state: KillBillState | None
     """
     sim = state or KillBillState(SimConfig(janitor_timer=True))
     server = make_server(host, port, create_app(sim), threaded=True)
-    log.info("Kill Bill simulator on http://%s:%s (admin/password)", host, server.server_port)
+    # Printed, not logged: the command line configures no logging, and with --port 0 this is the only way to
+    # learn the port.
+    print(f"Kill Bill simulator listening on http://{host}:{server.server_port} (basic auth admin/password)",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
