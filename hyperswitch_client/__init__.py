@@ -26,6 +26,7 @@ from .errors import (
     UnreadableResponseError,
 )
 from .money import currency_exponent, from_minor_units, to_minor_units
+from .payouts import Payout, PayoutCreateParams, PayoutsService
 from .retry import RetryPolicy
 from .webhooks import (
     SIGNATURE_HEADER,
@@ -55,6 +56,9 @@ __all__ = [
     "NotFoundError",
     "OperationRefusedError",
     "PaymentBlockedError",
+    "Payout",
+    "PayoutCreateParams",
+    "PayoutsService",
     "PermissionDeniedError",
     "RateLimitError",
     "ResourceBusyError",

@@ -37,8 +37,9 @@ _SECRET_KEYS = frozenset(
         "cryptogram",
     }
 )
-# Every value under ``payment_method_data.card`` (request card data, masked response card data alike).
-_CARD_CONTAINER = ("payment_method_data", "card")
+# Every value under ``payment_method_data.card`` (request card data, masked response card data alike)
+# and under a payout's ``payout_method_data`` (card or bank account to pay out to).
+_CARD_CONTAINERS = (("payment_method_data", "card"), ("payout_method_data",))
 # A card number written inside free text (13–19 digits, optionally grouped by spaces or dashes).
 _PAN_PATTERN = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 
@@ -83,8 +84,11 @@ def _redact_member(key: str, value: Any, path: tuple[str, ...]) -> Any:
 
 
 def _under_card(path: tuple[str, ...]) -> bool:
-    size = len(_CARD_CONTAINER)
-    return any(path[i : i + size] == _CARD_CONTAINER for i in range(len(path) - size + 1))
+    return any(
+        path[i : i + len(container)] == container
+        for container in _CARD_CONTAINERS
+        for i in range(len(path) - len(container) + 1)
+    )
 
 
 def _mask_all(value: Any) -> Any:

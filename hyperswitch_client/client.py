@@ -16,6 +16,7 @@ from .mandates import MandatesService
 from .payment_links import PaymentLinksService
 from .payment_methods import PaymentMethodsService
 from .payments import PaymentsService
+from .payouts import PayoutsService
 from .profiles import ProfilesService
 from .refunds import RefundsService
 from .retry import RetryPolicy
@@ -84,6 +85,7 @@ class HyperswitchClient:
         self.payment_links = PaymentLinksService(requestor)
         self.profiles = ProfilesService(requestor, profile_id)
         self.disputes = DisputesService(requestor)
+        self.payouts = PayoutsService(requestor)
 
     def close(self) -> None:
         if self._owns_session:

@@ -30,6 +30,7 @@ from .enums import (
     IntentStatus,
     MandateStatus,
     PaymentLinkStatus,
+    PayoutStatus,
     RefundStatus,
     StoredRefundStatus,
     WebhookContentType,
@@ -52,6 +53,7 @@ __all__ = [
     "OpenIntentStatus",
     "OpenMandateStatus",
     "OpenPaymentLinkStatus",
+    "OpenPayoutStatus",
     "OpenRefundStatus",
     "OpenStoredRefundStatus",
     "OpenWebhookContentType",
@@ -128,6 +130,7 @@ OpenMandateStatus = Annotated[MandateStatus | str, _OPEN]
 OpenDisputeStatus = Annotated[DisputeStatus | str, _OPEN]
 OpenDisputeStage = Annotated[DisputeStage | str, _OPEN]
 OpenPaymentLinkStatus = Annotated[PaymentLinkStatus | str, _OPEN]
+OpenPayoutStatus = Annotated[PayoutStatus | str, _OPEN]
 OpenEventType = Annotated[EventType | str, _OPEN]
 OpenWebhookContentType = Annotated[WebhookContentType | str, _OPEN]
 

@@ -233,3 +233,64 @@ class AcceptanceType(StrEnum):
 class RefundType(StrEnum):
     SCHEDULED = "scheduled"
     INSTANT = "instant"
+
+
+class PayoutStatus(StrEnum):
+    """``payout.status`` (``common_enums::PayoutStatus``)."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INITIATED = "initiated"
+    EXPIRED = "expired"
+    REVERSED = "reversed"
+    PENDING = "pending"
+    INELIGIBLE = "ineligible"
+    REQUIRES_CREATION = "requires_creation"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_PAYOUT_METHOD_DATA = "requires_payout_method_data"
+    REQUIRES_FULFILLMENT = "requires_fulfillment"
+    REQUIRES_VENDOR_ACCOUNT_CREATION = "requires_vendor_account_creation"
+
+
+# Final for the payout: cancel and fulfill are refused from these (core/payouts helpers).
+TERMINAL_PAYOUT_STATUSES: frozenset[PayoutStatus] = frozenset(
+    {
+        PayoutStatus.SUCCESS,
+        PayoutStatus.FAILED,
+        PayoutStatus.CANCELLED,
+        PayoutStatus.INELIGIBLE,
+        PayoutStatus.EXPIRED,
+        PayoutStatus.REVERSED,
+    }
+)
+
+
+class PayoutType(StrEnum):
+    """Kind of payout method; needed to confirm a payout (derived from a saved method if absent)."""
+
+    CARD = "card"
+    BANK = "bank"
+    WALLET = "wallet"
+    BANK_REDIRECT = "bank_redirect"
+
+
+class PayoutEntityType(StrEnum):
+    """To whom the payout goes; the wire values are the spec's, capitalisation included."""
+
+    INDIVIDUAL = "Individual"
+    COMPANY = "Company"
+    NON_PROFIT = "NonProfit"
+    PUBLIC_SECTOR = "PublicSector"
+    NATURAL_PERSON = "NaturalPerson"
+    LOWERCASE = "lowercase"
+    PERSONAL = "Personal"
+
+
+class PayoutSendPriority(StrEnum):
+    INSTANT = "instant"
+    FAST = "fast"
+    REGULAR = "regular"
+    WIRE = "wire"
+    CROSS_BORDER = "cross_border"
+    INTERNAL = "internal"

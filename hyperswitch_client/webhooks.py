@@ -21,6 +21,7 @@ from .disputes import Dispute
 from .enums import WebhookContentType
 from .mandates import Mandate
 from .payments import Payment
+from .payouts import Payout
 from .refunds import Refund
 
 __all__ = [
@@ -93,6 +94,10 @@ class WebhookEvent(ResponseModel):
         return self._object_str("mandate_id")
 
     @property
+    def payout_id(self) -> str | None:
+        return self._object_str("payout_id")
+
+    @property
     def profile_id(self) -> str | None:
         """The object's business profile, to find the tenant (mandates carry none)."""
         return self._object_str("profile_id")
@@ -108,6 +113,9 @@ class WebhookEvent(ResponseModel):
 
     def mandate(self) -> Mandate:
         return self._typed_object(WebhookContentType.MANDATE_DETAILS, Mandate)
+
+    def payout(self) -> Payout:
+        return self._typed_object(WebhookContentType.PAYOUT_DETAILS, Payout)
 
     def _object_str(self, key: str) -> str | None:
         value = self.content.object.get(key)

@@ -19,6 +19,7 @@ class IdKind(StrEnum):
     REFUND = "kbr"  # refund_id, from the refund's kbTransactionId
     CUSTOMER = "kbc"  # customer_id, from the kbAccountId
     FORM = "kbf"  # payment_id of a hosted form (buildFormDescriptor), from a fresh UUID
+    PAYOUT = "kbo"  # payout_id, from the kbTransactionId of a credit
 
 
 def derive(kind: IdKind, kb_id: UUID | str) -> str:
@@ -32,6 +33,10 @@ def payment_id(kb_transaction_id: UUID | str) -> str:
 
 def refund_id(kb_transaction_id: UUID | str) -> str:
     return derive(IdKind.REFUND, kb_transaction_id)
+
+
+def payout_id(kb_transaction_id: UUID | str) -> str:
+    return derive(IdKind.PAYOUT, kb_transaction_id)
 
 
 def customer_id(kb_account_id: UUID | str) -> str:

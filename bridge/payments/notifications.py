@@ -35,6 +35,10 @@ def process_notification(env: TenantEnv, call: m.ProcessNotificationCall) -> m.G
         touched = reconcile_refund(env, event.refund_id, TransitionSource.NOTIFICATION)
     elif event.payment_id:
         touched = reconcile_payment(env, event.payment_id, TransitionSource.NOTIFICATION)
+    elif event.payout_id:  # a credit paid out (bridge/payments/payouts.py)
+        from bridge.payments.payouts import reconcile_payout
+
+        touched = reconcile_payout(env, event.payout_id, TransitionSource.NOTIFICATION)
     else:
         touched = []
     if not touched:

@@ -73,12 +73,12 @@ def get_payment_info(env: TenantEnv, call: m.PaymentInfoCall) -> list[m.PaymentT
     return [transaction_info(txn) for txn in transactions]
 
 
-def search_payments(env: TenantEnv, call: m.SearchCall) -> m.Pagination:
+def search_payments(env: TenantEnv, call: m.SearchCall) -> m.Pagination[m.PaymentTransactionInfoPlugin]:
     rows, total = service.search(env, call.searchKey, call.offset, call.limit)
     following = call.offset + len(rows)
-    return m.Pagination(currentOffset=call.offset, nextOffset=following if following < total else None,
-                        totalNbRecords=total, maxNbRecords=total,
-                        records=[transaction_info(txn).model_dump(mode="json") for txn in rows])
+    return m.Pagination[m.PaymentTransactionInfoPlugin](
+        currentOffset=call.offset, nextOffset=following if following < total else None, totalNbRecords=total,
+        maxNbRecords=total, records=[transaction_info(txn) for txn in rows])
 
 
 def process_notification(env: TenantEnv, call: m.ProcessNotificationCall) -> m.GatewayNotification:

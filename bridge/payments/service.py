@@ -224,6 +224,10 @@ def refresh(env: TenantEnv, txn_id: int, source: TransitionSource) -> Transactio
     if is_terminal(txn.status) or (txn.in_flight_until is not None and txn.in_flight_until > env.now()):
         return txn
     past_grace = txn.attempted_at is None or txn.attempted_at + NEVER_RECEIVED_AFTER < env.now()
+    if txn.transaction_type is TransactionType.CREDIT:  # a payout (bridge/payments/payouts.py)
+        from bridge.payments.payouts import refresh_payout
+
+        return refresh_payout(env, txn, source, past_grace=past_grace)
     if txn.transaction_type is TransactionType.REFUND:
         answer = gateway.call(lambda: env.hyperswitch.refunds.retrieve(txn.hs_refund_id, force_sync=True))
         if answer.value is not None:
@@ -500,15 +504,18 @@ def refund(env: TenantEnv, call: Any) -> Transaction:
 
 
 def credit(env: TenantEnv, call: Any) -> Transaction:
-    minor_units(call.amount, call.currency)
+    minor = minor_units(call.amount, call.currency)
     existing = _existing_or_none(env, call)
-    if existing is not None:
-        return resume(env, existing)
-    refusal = Outcome(PluginStatus.CANCELED, None, "CREDIT_NOT_SUPPORTED",
-                      "credits (Hyperswitch payouts) are not enabled for this tenant; nothing was sent")
-    txn_id = _insert(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
-                     hs_payment_id=None, start=refusal)
-    return _load(env, txn_id) if txn_id else resume(env, _existing_id(env, call))
+    if existing is None and not env.settings.payouts.enabled:
+        refusal = Outcome(PluginStatus.CANCELED, None, "CREDIT_NOT_SUPPORTED",
+                          "credits (Hyperswitch payouts) are not enabled for this tenant; nothing was sent")
+        txn_id = _insert(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
+                         hs_payment_id=None, start=refusal)
+        return _load(env, txn_id) if txn_id else resume(env, _existing_id(env, call))
+    # Payouts (bridge/payments/payouts.py): a new credit, or completing or refreshing a stored one.
+    from bridge.payments.payouts import credit_via_payout
+
+    return credit_via_payout(env, call, minor, existing)
 
 
 # -- reads ------------------------------------------------------------------------------------------------

@@ -59,9 +59,18 @@ class ReconciliationSettings(_Strict):
         15, ge=1, le=10_080, description="the sweeper re-reads PENDING/UNDEFINED transactions older than this")
 
 
+class PayoutSettings(_Strict):
+    """Kill Bill credits (creditPayment) as Hyperswitch payouts to the account's saved payment method."""
+
+    enabled: bool = Field(
+        False, description="pay credits out through Hyperswitch (the merchant needs a payout connector); "
+                           "when off, a credit is CANCELED with CREDIT_NOT_SUPPORTED and nothing is sent")
+
+
 class TenantSettings(_Strict):
     email: EmailSettings = Field(default_factory=EmailSettings)
     reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
+    payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     pay_by_link: PayByLinkSettings = Field(default_factory=PayByLinkSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
 

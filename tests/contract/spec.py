@@ -84,6 +84,19 @@ def _optional_time_range(node: dict) -> None:
         "end_time": {"type": "string", "format": "date-time", "nullable": True}}}
 
 
+def _add_payout_id(properties: dict) -> None:
+    properties["payout_id"] = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "nullable": True}
+
+
+def _one_of_to_any_of(node: dict) -> None:
+    node["anyOf"] = node.pop("oneOf")
+
+
+def _optional_parameters(parameters: list) -> None:
+    for parameter in parameters:
+        parameter["required"] = False
+
+
 _PAYMENT_SCHEMAS = ("PaymentsResponse", "PaymentsCreateResponseOpenApi")  # POST /payments declares the second
 
 HYPERSWITCH_CORRECTIONS: tuple[Correction, ...] = (
@@ -116,6 +129,31 @@ HYPERSWITCH_CORRECTIONS: tuple[Correction, ...] = (
                  "spec says minimum 100; the router refunds any amount above 0 up to the captured amount "
                  "(reference/hyperswitch.md §3)")
       for schema in ("RefundRequest", "RefundResponse")),
+    # -- payouts ---------------------------------------------------------------------------------
+    Correction("/components/schemas/PayoutsCreateRequest/properties", _add_payout_id,
+               "the router's PayoutCreateRequest reads payout_id (an id_type::PayoutId, 1-64 of "
+               "[A-Za-z0-9_-]; core/payouts/validator.rs validate_create_request answers HE_01 "
+               "DuplicatePayout for a known one); utoipa's #[remove_in(PayoutsCreateRequest)] only hides "
+               "it from the generated schema. Declared here so the bridge's id is checked, not just allowed"),
+    Correction("/components/schemas/PayoutCreateResponse/properties/payout_id", _drop_length,
+               "the router generates payout_ + 20 characters (id_type::PayoutId::generate, 27 in all) and "
+               "accepts 1-64; the bridge's own ids are 30 either way"),
+    *(Correction(f"/components/schemas/PayoutCreateResponse/properties/{name}", _nullable,
+                 "Option<_> in api_models payouts.rs PayoutCreateResponse, documented with a non-optional "
+                 "#[schema(value_type = ...)]; serialized as null when the payout has none (no customer, "
+                 "no return_url, no business_country)")
+      for name in ("customer_id", "return_url", "business_country")),
+    Correction("/components/schemas/PayoutCreateResponse", _drop_required("customer_id", "return_url",
+                                                                          "business_country"),
+               "see the nullable corrections above: these Option fields may be absent from a payout"),
+    Correction("/components/schemas/BankAdditionalData", _one_of_to_any_of,
+               "a #[serde(untagged)] enum: the first variant that fits is used. Its Pix variant has no "
+               "required field and fits every bank object, so oneOf (exactly one) never holds for a "
+               "masked ACH, BACS or SEPA account"),
+    Correction("/paths/~1payouts~1list/get/parameters", _optional_parameters,
+               "every field of PayoutListConstraints is optional (Option<_>, limit defaults to 10; the "
+               "spec's own PayoutListConstraints component says so); the path's params(...) declare them "
+               "as required Strings"),
 )
 
 # Real paths the spec spells differently: (pattern, the spec's spelling, reason).

@@ -6,7 +6,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from . import control, errors
-from .api import accounts, customers, pages, payments, refunds
+from .api import accounts, customers, pages, payments, payouts, refunds
 from .api.common import error_response
 from .demo import demo_state
 from .faults import FaultMiddleware
@@ -18,7 +18,7 @@ def create_app(state: SimulatorState | None = None) -> Flask:
     state = state if state is not None else demo_state()
     app = Flask(__name__)
     app.extensions["hyperswitch_simulator"] = state
-    for module in (payments, refunds, customers, accounts, pages, control):
+    for module in (payments, refunds, payouts, customers, accounts, pages, control):
         app.register_blueprint(module.blueprint(state))
     _register_error_handlers(app)
     app.wsgi_app = FaultMiddleware(app.wsgi_app, state.faults, exempt_prefix=control.PREFIX)  # type: ignore[method-assign]

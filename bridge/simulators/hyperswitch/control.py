@@ -9,6 +9,10 @@ Each endpoint calls the ``SimulatorState`` method of the same meaning, so tests 
   error_message?, notify?}
 - ``POST /__sim/refunds/{refund_id}/settle`` {status: succeeded|failed, merchant_id?, notify?}
 - ``POST /__sim/refund_behaviour`` {outcome: succeeded|pending|failed, merchant_id, payment_id?}
+- ``GET /__sim/payouts?merchant_id=``: every payout_id that reached POST /payouts/create, with create_calls
+- ``POST /__sim/payouts/{payout_id}/settle`` {status: success|failed|expired|reversed, merchant_id?,
+  error_code?, error_message?, notify?}
+- ``POST /__sim/payout_behaviour`` {outcome: one of ``payouts.OUTCOMES``, merchant_id, payment_method_id?}
 - ``POST /__sim/payment_methods/{pm_id}/behaviour``, ``POST /__sim/mandates/{mandate_id}/behaviour``
   {outcome: one of ``cards.OUTCOMES``}: the outcome of later merchant-initiated charges
 - ``POST /__sim/mandates/{mandate_id}/revoke``: revoked at the connector, sends mandate_revoked
@@ -87,6 +91,10 @@ def _merchant_routes(bp: Blueprint, state: SimulatorState) -> None:
     def payments_overview() -> Response:
         return respond(state.payments_overview(merchant_id=request.args.get("merchant_id")))
 
+    @bp.get("/payouts")
+    def payouts_overview() -> Response:
+        return respond(state.payouts_overview(merchant_id=request.args.get("merchant_id")))
+
 
 def _outcome_routes(bp: Blueprint, state: SimulatorState) -> None:
     @bp.post("/payments/<payment_id>/settle")
@@ -104,6 +112,18 @@ def _outcome_routes(bp: Blueprint, state: SimulatorState) -> None:
         body = _body()
         outcome = _take(body, "outcome")
         state.set_refund_behaviour(outcome, **body)
+        return respond({"outcome": outcome})
+
+    @bp.post("/payouts/<payout_id>/settle")
+    def settle_payout(payout_id: str) -> Response:
+        body = _body()
+        return respond(state.settle_payout(payout_id, _take(body, "status"), **body))
+
+    @bp.post("/payout_behaviour")
+    def payout_behaviour() -> Response:
+        body = _body()
+        outcome = _take(body, "outcome")
+        state.set_payout_behaviour(outcome, **body)
         return respond({"outcome": outcome})
 
     @bp.post("/payment_methods/<payment_method_id>/behaviour")

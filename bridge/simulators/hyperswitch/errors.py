@@ -146,3 +146,16 @@ def mandate_validation_failed(reason: str) -> ApiError:
 
 def dispute_not_found() -> ApiError:
     return ApiError(404, "HE_04", "Dispute does not exist in our records")
+
+
+def duplicate_payout(payout_id: str) -> ApiError:
+    return ApiError(400, "HE_01", f"The payout with the specified payout_id '{payout_id}' already exists in our records")
+
+
+def payout_not_found() -> ApiError:
+    return ApiError(404, "HE_02", "Payout does not exist in our records")
+
+
+def payout_not_allowed(payout_id: str, action: str, status: str) -> ApiError:
+    """A payout operation refused for the payout's status (core/payouts: InvalidRequestData, IR_06)."""
+    return invalid_request_data(f"Payout {payout_id} cannot be {action} for status {status}")

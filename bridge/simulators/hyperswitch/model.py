@@ -221,3 +221,35 @@ class RequestContext:
     @property
     def merchant_id(self) -> str:
         return self.merchant.merchant_id
+
+
+@dataclass
+class Payout:
+    """A payout to a customer's card or bank account; ``outcome`` is what the connector will answer."""
+
+    payout_id: str
+    merchant_id: str
+    profile_id: str
+    amount: int
+    currency: str
+    status: str
+    created: datetime
+    modified_at: datetime
+    client_secret: str
+    attempt_id: str
+    outcome: str
+    customer_id: str | None = None
+    payout_type: str | None = None
+    payout_method_id: str | None = None
+    card: Card | None = None
+    bank: dict[str, Any] | None = None  # the masked account, as PayoutMethodDataResponse shows it
+    auto_fulfill: bool = False
+    entity_type: str = "Individual"
+    recurring: bool = False
+    connector_transaction_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    unified_code: str | None = None
+    unified_message: str | None = None
+    cancellation_reason: str | None = None
+    echo: dict[str, Any] = field(default_factory=dict)  # request fields returned unchanged

@@ -230,3 +230,36 @@ def currency_exponent(currency: str) -> int:
     if currency in FOUR_DECIMAL_CURRENCIES:
         return 4
     return 2
+
+# -- payouts -------------------------------------------------------------------------------------
+# The router's PayoutCreateRequest (deny_unknown_fields) serves create and confirm: the spec's
+# PayoutsCreateRequest / PayoutConfirmRequest fields plus payout_id, merchant_id and client_secret,
+# which utoipa removes from the generated create schema but the struct reads.
+PAYOUT_CREATE_FIELDS = _names("""
+    payout_id merchant_id merchant_order_reference_id amount currency routing connector confirm
+    payout_type payout_method_data source_bank_data billing auto_fulfill customer_id customer
+    client_secret return_url business_country business_label description entity_type recurring
+    metadata payout_token profile_id priority payout_link payout_link_config session_expiry email
+    name phone phone_country_code payout_method_id browser_info
+""")
+
+PAYOUT_RESPONSE_KEYS = _names("""
+    payout_id merchant_id merchant_order_reference_id amount currency connector payout_type
+    payout_method_data source_bank_data billing auto_fulfill customer_id customer client_secret
+    return_url business_country business_label description entity_type recurring metadata
+    merchant_connector_id status error_message error_code profile_id created
+    connector_transaction_id priority attempts payout_link email name phone phone_country_code
+    unified_code unified_message payout_method_id
+""")
+
+PAYOUT_LIST_QUERY = _names("customer_id starting_after ending_before limit created start_time end_time")
+
+PAYOUT_STATUSES = _names("""
+    success failed cancelled initiated expired reversed pending ineligible requires_creation
+    requires_confirmation requires_payout_method_data requires_fulfillment
+    requires_vendor_account_creation
+""")
+PAYOUT_TYPES = _names("card bank wallet bank_redirect")
+PAYOUT_ENTITY_TYPES = _names("Individual Company NonProfit PublicSector NaturalPerson lowercase Personal")
+PAYOUT_PRIORITIES = _names("instant fast regular wire cross_border internal")
+PAYOUT_CARD_FIELDS = _names("card_number expiry_month expiry_year card_holder_name card_network")

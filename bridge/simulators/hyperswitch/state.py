@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from . import customers, disputes, errors, payments, refunds, webhooks
+from . import customers, disputes, errors, payments, payouts, refunds, webhooks
 from .faults import FaultInjector
-from .model import ApiKey, Customer, Dispute, Mandate, Merchant, Payment, PaymentLink, PaymentMethod, Profile, Refund
+from .model import (ApiKey, Customer, Dispute, Mandate, Merchant, Payment, PaymentLink, PaymentMethod, Payout, Profile,
+                    Refund)
 from .webhooks import WebhookDispatcher
 
 Clock = Callable[[], datetime]
@@ -49,6 +50,9 @@ class SimulatorState:
         self.payment_links: dict[str, PaymentLink] = {}
         self.disputes: dict[str, Dispute] = {}
         self.refund_behaviour: dict[tuple[str, str | None], str] = {}
+        self.payouts: dict[tuple[str, str], Payout] = {}
+        self.payout_create_calls: Counter[tuple[str, str]] = Counter()
+        self.payout_behaviour: dict[tuple[str, str | None], str] = {}
         self._sent_events: set[tuple[str, str, str]] = set()
 
     # -- merchants and profiles ----------------------------------------------------------------
@@ -87,6 +91,15 @@ class SimulatorState:
 
     def count_create_call(self, merchant_id: str, payment_id: str) -> None:
         self.create_calls[(merchant_id, payment_id)] += 1
+
+    def count_payout_create_call(self, merchant_id: str, payout_id: str) -> None:
+        self.payout_create_calls[(merchant_id, payout_id)] += 1
+
+    def payout_outcome(self, merchant_id: str, payment_method_id: str | None,
+                       default: str | None = "success") -> str | None:
+        """The connector's answer to a payout: set for the payment method, else for the merchant."""
+        return (self.payout_behaviour.get((merchant_id, payment_method_id)) if payment_method_id else None) \
+            or self.payout_behaviour.get((merchant_id, None)) or default
 
     def refund_outcome(self, merchant_id: str, payment_id: str) -> str:
         return (self.refund_behaviour.get((merchant_id, payment_id))
@@ -131,6 +144,23 @@ class SimulatorState:
             raise ValueError(f"outcome must be one of {refunds.OUTCOMES}")
         with self.lock:
             self.refund_behaviour[(merchant_id, payment_id)] = outcome
+
+    def settle_payout(self, payout_id: str, status: str, *, merchant_id: str | None = None,
+                      error_code: str | None = None, error_message: str | None = None,
+                      notify: bool = True) -> dict[str, Any]:
+        """Finish a ``pending`` or ``initiated`` payout as ``success`` (or failed, expired, reversed)."""
+        with self.lock:
+            payout = self._find(self.payouts, payout_id, merchant_id, "payout")
+            return payouts.settle(self, payout, status, error_code=error_code, error_message=error_message,
+                                  notify_merchant=notify)
+
+    def set_payout_behaviour(self, outcome: str, *, merchant_id: str, payment_method_id: str | None = None) -> None:
+        """What the connector answers to new payouts (see ``payouts.OUTCOMES``): to one saved payment method,
+        or (no payment_method_id) to all of a merchant's."""
+        if outcome not in payouts.OUTCOMES:
+            raise ValueError(f"outcome must be one of {payouts.OUTCOMES}")
+        with self.lock:
+            self.payout_behaviour[(merchant_id, payment_method_id)] = outcome
 
     def set_payment_method_behaviour(self, payment_method_id: str, outcome: str) -> None:
         """Outcome of merchant-initiated charges on a saved payment method (see ``cards.OUTCOMES``)."""
@@ -195,6 +225,19 @@ class SimulatorState:
                 rows.append({"merchant_id": mid, "payment_id": pid, "create_calls": calls,
                              "status": payment.status if payment else None,
                              "amount": payment.amount if payment else None})
+            return rows
+
+    def payouts_overview(self, *, merchant_id: str | None = None) -> list[dict[str, Any]]:
+        """Every payout_id that reached POST /payouts/create, with its status and how many creates it got."""
+        with self.lock:
+            rows = []
+            for (mid, pid), calls in self.payout_create_calls.items():
+                if merchant_id not in (None, mid):
+                    continue
+                payout = self.payouts.get((mid, pid))
+                rows.append({"merchant_id": mid, "payout_id": pid, "create_calls": calls,
+                             "status": payout.status if payout else None,
+                             "amount": payout.amount if payout else None})
             return rows
 
     def reset(self, *, merchants: bool = False) -> None:

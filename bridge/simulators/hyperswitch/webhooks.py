@@ -46,6 +46,16 @@ PAYMENT_EVENTS: dict[str, str] = {
     "partially_authorized_and_requires_capture": "payment_partially_authorized",
 }
 REFUND_EVENTS: dict[str, str] = {"succeeded": "refund_succeeded", "failed": "refund_failed"}
+# PayoutStatus → EventType (common_enums transformers); the requires_* and ineligible statuses send none.
+PAYOUT_EVENTS: dict[str, str] = {
+    "success": "payout_success",
+    "failed": "payout_failed",
+    "cancelled": "payout_cancelled",
+    "initiated": "payout_initiated",
+    "pending": "payout_processing",
+    "expired": "payout_expired",
+    "reversed": "payout_reversed",
+}
 # webhook_details.refund_statuses_enabled takes the storage names (reference §3).
 REFUND_STORAGE_NAMES: dict[str, tuple[str, ...]] = {
     "succeeded": ("success",), "failed": ("failure", "transaction_failure"),
