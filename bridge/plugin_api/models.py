@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_seriali
 
 from bridge.payments.status import PluginStatus, TransactionType
 
+JAVA_LONG_MAX = 2**63 - 1
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -42,10 +44,15 @@ class CallContext(TenantContext):
     updatedDate: datetime | None = None
 
 
+# The bridge stores amounts as NUMERIC(20, 4) (bridge.db.payments.Money): below 10^16 once rounded to 4
+# decimals. Real amounts are far smaller (Hyperswitch takes at most 999999999 minor units).
+AMOUNT_LIMIT = Decimal(10) ** 16 - 1
+
 # What the contract asks for (and the OpenAPI document says): a decimal string in major units.
-DecimalString = Annotated[Decimal, WithJsonSchema(
-    {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "examples": ["10.50"],
-     "description": "a decimal string in major units (Java BigDecimal)"}, mode="validation")]
+DecimalString = Annotated[Decimal, Field(gt=-AMOUNT_LIMIT, lt=AMOUNT_LIMIT), WithJsonSchema(
+    {"type": "string", "pattern": r"^-?[0-9]{1,15}(\.[0-9]+)?$", "examples": ["10.50"],
+     "description": "a decimal string in major units (Java BigDecimal), of less than 16 digits before the "
+                    "point"}, mode="validation")]
 
 
 def _amount(value: Any) -> Any:
@@ -96,7 +103,7 @@ class PaymentInfoCall(_WithProperties):
 
 class SearchCall(_WithProperties):
     searchKey: str = Field(min_length=1, max_length=255)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=JAVA_LONG_MAX)  # Kill Bill's Long; more would overflow the database
     limit: int = Field(100, ge=1, le=1000)
     context: CallContext
 

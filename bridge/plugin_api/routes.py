@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -21,7 +22,7 @@ from bridge.plugin_api import signature
 from bridge.plugin_api.errors import PluginApiError
 from bridge.plugin_api.operations import OPERATIONS
 from bridge.tenancy.service import UnknownTenant
-from bridge.web.requests import describe_validation_error
+from bridge.web.requests import describe_validation_error, strings_in
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ def _tenant_id(data: dict[str, Any]) -> str:
     tenant_id = context.get("tenantId") if isinstance(context, dict) else None
     if not isinstance(tenant_id, str) or not tenant_id:
         raise PluginApiError("INVALID_REQUEST", "context.tenantId is required", 400)
+    try:  # checked before it is looked up: no garbage (or NUL) reaches the database
+        uuid.UUID(tenant_id)
+    except ValueError:
+        raise PluginApiError("INVALID_REQUEST", "context.tenantId must be a Kill Bill tenant id (a UUID)",
+                             400) from None
     return tenant_id
 
 
@@ -92,15 +98,13 @@ def _authenticate(raw: bytes, tenant_id: str) -> None:
 
 
 def _refuse_card_data(value: Any, where: str) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_card_data(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_card_data(item, f"{where}[{index}]")
-    elif isinstance(value, str) and looks_like_card_number(value):
-        raise PluginApiError("CARD_DATA_REFUSED", f"{where} looks like a card number; the bridge never "
-                                                  "accepts card numbers (use a Hyperswitch payment method)", 400)
+    """No card numbers, and no NUL characters (PostgreSQL text cannot store them), anywhere in the body."""
+    for at, text in strings_in(value, where):
+        if "\x00" in text:
+            raise PluginApiError("INVALID_REQUEST", f"{at} contains a NUL character", 400)
+        if looks_like_card_number(text):
+            raise PluginApiError("CARD_DATA_REFUSED", f"{at} looks like a card number; the bridge never "
+                                                      "accepts card numbers (use a Hyperswitch payment method)", 400)
 
 
 def _parse(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
@@ -118,7 +122,7 @@ def call(operation: str) -> Response:
     raw = request.get_data(cache=False)
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise PluginApiError("INVALID_REQUEST", "the body must be a JSON object", 400) from None
     if not isinstance(data, dict):
         raise PluginApiError("INVALID_REQUEST", "the body must be a JSON object", 400)

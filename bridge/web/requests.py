@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
@@ -58,8 +59,16 @@ def _handle_unexpected(exc: Exception) -> tuple[Response, int]:
                           f"the bridge failed to handle this request; quote request id {g.get('request_id')}")
 
 
+def _refuse_nul_in_url() -> None:
+    # PostgreSQL text cannot hold NUL: refused at the edge, or a lookup would fail with a 500.
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value
+                                      for key, value in request.args.items(multi=True)):
+        raise BadRequest("the URL contains a NUL character", error="invalid_request")
+
+
 def install(app: Flask) -> None:
     app.before_request(_start_request)
+    app.before_request(_refuse_nul_in_url)
     app.after_request(_finish_request)
     app.teardown_request(_teardown)
     app.register_error_handler(BridgeError, _handle_bridge_error)
@@ -69,9 +78,15 @@ def install(app: Flask) -> None:
 
 def json_body(model: type[Model]) -> Model:
     """The request's JSON body as ``model``; a clear 400 naming the first wrong field otherwise."""
-    data: Any = request.get_json(silent=True)
+    try:
+        data: Any = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if data is None:
         raise BadRequest("the body must be a JSON object (Content-Type: application/json)", error="invalid_json")
+    where = nul_location(data)
+    if where is not None:
+        raise BadRequest(f"{where} contains a NUL character", error="invalid_request")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -85,3 +100,23 @@ def describe_validation_error(exc: ValidationError) -> str:
         parts.append(f"{where}: {error['msg']}")
     more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
     return "; ".join(parts) + more
+
+
+def strings_in(data: Any, where: str = "body") -> Iterator[tuple[str, str]]:
+    """Every string in parsed JSON, keys included, with where it is (iterative: any depth is safe)."""
+    stack: list[tuple[Any, str]] = [(data, where)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            yield at, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield f"a key of {at}", str(key)
+                stack.append((item, f"{at}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{at}[{index}]") for index, item in enumerate(value))
+
+
+def nul_location(data: Any, where: str = "body") -> str | None:
+    """Where parsed JSON holds a NUL character (which PostgreSQL text cannot store), or None."""
+    return next((at for at, text in strings_in(data, where) if "\x00" in text), None)

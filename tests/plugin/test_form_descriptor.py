@@ -175,7 +175,7 @@ def test_another_accounts_form_is_refused(plugin, kb, account_id) -> None:
     ([field("amount", "ten")], "INVALID_REQUEST"),
     ([field("amount", "1.234")], "INVALID_AMOUNT"),
     ([field("amount", "-1")], "INVALID_AMOUNT"),
-    ([field("amount", "10000000000")], "INVALID_REQUEST"),
+    ([field("amount", "10000000000")], "INVALID_AMOUNT"),  # above Hyperswitch's largest amount
     ([field("currency", "XYZ")], "INVALID_CURRENCY"),
     ([field("returnUrl", "javascript:alert(1)")], "INVALID_REQUEST"),
     ([field("sessionExpiry", "30")], "INVALID_REQUEST"),

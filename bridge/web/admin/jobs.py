@@ -9,6 +9,9 @@ from bridge.errors import BadRequest
 from bridge.jobs import admin
 from bridge.web.admin import bp
 
+# Ids are 64-bit; a larger number cannot name a job (and would overflow the database driver): 404.
+MAX_JOB_ID = 2**63 - 1
+
 
 @bp.get("/jobs")
 def list_jobs():  # type: ignore[no-untyped-def]
@@ -22,13 +25,13 @@ def list_jobs():  # type: ignore[no-untyped-def]
         return jsonify({"jobs": [job.model_dump(mode="json") for job in jobs]})
 
 
-@bp.get("/jobs/<int:job_id>")
+@bp.get(f"/jobs/<int(max={MAX_JOB_ID}):job_id>")
 def show_job(job_id: int):  # type: ignore[no-untyped-def]
     with session_scope(current_app.extensions["bridge"].sessions) as session:
         return jsonify(admin.show_job(session, job_id).model_dump(mode="json"))
 
 
-@bp.post("/jobs/<int:job_id>/retry")
+@bp.post(f"/jobs/<int(max={MAX_JOB_ID}):job_id>/retry")
 def retry_job(job_id: int):  # type: ignore[no-untyped-def]
     with session_scope(current_app.extensions["bridge"].sessions) as session:
         return jsonify(admin.retry_job(session, job_id).model_dump(mode="json"))
