@@ -9,7 +9,8 @@ from flask import Flask
 from bridge.plugin_api import routes as plugin_routes
 from bridge.runtime import Runtime
 from bridge.settings import Settings, load_settings
-from bridge.web import admin, health, metrics, requests
+from bridge.web import admin, health, metrics, openapi, requests
+from bridge.webhooks import routes as webhook_routes
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -26,4 +27,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(plugin_routes.bp)
+    app.register_blueprint(webhook_routes.bp)
+    app.register_blueprint(openapi.bp)
     return app

@@ -1,4 +1,4 @@
-"""The `bridge` command line: serve, worker, db, tenants, jobs, keys, simulate.
+"""The `bridge` command line: serve, worker, db, tenants, jobs, webhooks, keys, simulate.
 
 Errors end the command with one line on stderr and a non-zero exit; no tracebacks. Secrets are read
 from a file, the environment or a hidden prompt, never from the command line itself.
@@ -127,7 +127,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
     """Run durable jobs (webhook processing, emails, reminders, sweeps)."""
-    from bridge.jobs.catalog import build_registry
+    from bridge.jobs.catalog import PERIODIC_JOBS, build_registry
     from bridge.jobs.queue import RetryPolicy
     from bridge.jobs.worker import Worker, WorkerConfig
 
@@ -136,7 +136,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     settings = runtime.settings
     config = WorkerConfig(poll_seconds=settings.worker_poll_seconds, lease_seconds=settings.job_lease_seconds,
                           policy=RetryPolicy(settings.job_max_attempts, settings.job_backoff_base_seconds,
-                                             settings.job_backoff_max_seconds))
+                                             settings.job_backoff_max_seconds), periodic=PERIODIC_JOBS)
     job_worker = Worker(runtime.sessions, build_registry(), config, services=runtime)
     if once:
         click.echo(f"ran {job_worker.run_until_idle()} job(s)")
@@ -246,25 +246,39 @@ def _tenant_options(required: bool) -> Callable[[Callable[..., Any]], Callable[.
     return decorate
 
 
-def _print_tenant(view: Any, as_json: bool) -> None:
+def _print_tenant(view: Any, as_json: bool, callback: Any = None) -> None:
     data = view.model_dump(mode="json")
     if as_json:
+        if callback is not None:
+            data["callback"] = callback.model_dump(mode="json")
         _echo_json(data)
         return
     settings = data.pop("settings")
-    _pairs(list(data.items()) + [("settings", json.dumps(settings, sort_keys=True))])
+    pairs = list(data.items()) + [("settings", json.dumps(settings, sort_keys=True))]
+    if callback is not None:
+        pairs.append(("push callback", f"{callback.status}: {callback.detail}"))
+    _pairs(pairs)
 
 
 @tenants.command("add")
 @click.option("--tenant-id", required=True, help="the Kill Bill tenant id (UUID)")
 @_tenant_options(required=True)
+@click.option("--register-callback/--no-register-callback", default=True, show_default=True,
+              help="register <BRIDGE_PUBLIC_URL>/webhooks/killbill/<token> as the tenant's Kill Bill push callback "
+                   "once the mapping is stored (a failure is reported; the mapping stays)")
 @click.pass_context
 def tenants_add(ctx: click.Context, tenant_id: str, as_json: bool, email_sender: str | None,
                 email_reply_to: str | None, brand_name: str | None, settings_file: Path | None,
-                **fields: Any) -> None:
-    """Map a Kill Bill tenant to a Hyperswitch merchant and profile."""
+                register_callback: bool, **fields: Any) -> None:
+    """Map a Kill Bill tenant to a Hyperswitch merchant and profile.
+
+    Then registers the bridge as the tenant's Kill Bill push callback. If that fails, the mapping is kept
+    and the warning says how to retry (`bridge tenants verify <id> --register-callback`); the exit status
+    is still 0.
+    """
     from bridge.tenancy import service
     from bridge.tenancy.schemas import TenantCreate
+    from bridge.tenancy.verify import callback_target, public_url, register_on_add
 
     secrets = {f: _read_secret(f, fields.pop(f"{f}_file"), required=f in REQUIRED_SECRETS) for f in SECRET_FIELDS}
     data = TenantCreate.model_validate(
@@ -273,8 +287,16 @@ def tenants_add(ctx: click.Context, tenant_id: str, as_json: bool, email_sender:
          "settings": _settings_patch(email_sender, email_reply_to, brand_name, settings_file)})
     runtime = _runtime(ctx)
     with _session(ctx) as session:
-        view = service.view(service.create_tenant(session, data, runtime.keyring), runtime.keyring)
-    _print_tenant(view, as_json)
+        tenant = service.create_tenant(session, data, runtime.keyring)
+        view = service.view(tenant, runtime.keyring)
+        creds = service.credentials(tenant, runtime.keyring)
+        target = callback_target(tenant, runtime.keyring, public_url(runtime.settings), registering=True) \
+            if register_callback else None
+    # The mapping is committed: whatever happens with Kill Bill now, it stays.
+    outcome = register_on_add(creds, target, requested=register_callback)
+    _print_tenant(view, as_json, callback=outcome)
+    if outcome.status == "failed" or (outcome.status == "skipped" and register_callback):
+        click.echo(f"warning: Kill Bill push callback: {outcome.detail}", err=True)
 
 
 @tenants.command("update")
@@ -352,17 +374,26 @@ def tenants_remove(ctx: click.Context, tenant_id: str, yes: bool) -> None:
 
 @tenants.command("verify")
 @click.argument("tenant_id")
+@click.option("--register-callback", is_flag=True,
+              help="(re)register <BRIDGE_PUBLIC_URL>/webhooks/killbill/<token> as the tenant's Kill Bill push "
+                   "callback (replacing the one Kill Bill has), then report it")
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 @click.pass_context
-def tenants_verify(ctx: click.Context, tenant_id: str, as_json: bool) -> None:
-    """Check the tenant's Hyperswitch and Kill Bill credentials against the live services."""
+def tenants_verify(ctx: click.Context, tenant_id: str, register_callback: bool, as_json: bool) -> None:
+    """Check the tenant's Hyperswitch and Kill Bill credentials against the live services.
+
+    With BRIDGE_PUBLIC_URL set, also checks (read-only) that Kill Bill's push callback for the tenant is the
+    bridge's; --register-callback registers it first.
+    """
     from bridge.tenancy import service
-    from bridge.tenancy.verify import verify_tenant
+    from bridge.tenancy.verify import callback_target, public_url, verify_tenant
 
     runtime = _runtime(ctx)
     with _session(ctx) as session:
-        creds = service.credentials(service.get_tenant(session, tenant_id), runtime.keyring)
-    report = verify_tenant(creds)
+        tenant = service.get_tenant(session, tenant_id)
+        target = callback_target(tenant, runtime.keyring, public_url(runtime.settings), registering=register_callback)
+        creds = service.credentials(tenant, runtime.keyring)
+    report = verify_tenant(creds, target, register=register_callback)
     if as_json:
         _echo_json(report.model_dump(mode="json"))
     else:
@@ -431,6 +462,85 @@ def jobs_retry(ctx: click.Context, job_id: int) -> None:
     click.echo(f"job {detail.id} ({detail.kind}) queued again")
 
 
+# -- webhooks -------------------------------------------------------------------------------------
+@cli.group()
+def webhooks() -> None:
+    """Inspect and replay inbound events (Hyperswitch webhooks, Kill Bill push notifications)."""
+
+
+@webhooks.command("list")
+@click.option("--source", type=click.Choice(["hyperswitch", "killbill"]))
+@click.option("--state", type=click.Choice(["received", "processed", "skipped", "failed"]))
+@click.option("--tenant", "kb_tenant_id", help="only this Kill Bill tenant's events")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def webhooks_list(ctx: click.Context, source: str | None, state: str | None, kb_tenant_id: str | None, limit: int,
+                  as_json: bool) -> None:
+    """List the newest inbound events."""
+    from bridge.webhooks import admin
+
+    with _session(ctx) as session:
+        views = admin.list_events(session, source=source, state=state, kb_tenant_id=kb_tenant_id, limit=limit)
+    if as_json:
+        _echo_json([v.model_dump(mode="json") for v in views])
+        return
+    _table([(v.id, v.source.value, v.event_type, v.state.value, v.attempts,
+             v.received_at.isoformat(timespec="seconds"), v.kb_tenant_id, v.object_id, (v.outcome or "")[:60])
+            for v in views],
+           ("ID", "SOURCE", "TYPE", "STATE", "ATTEMPTS", "RECEIVED", "TENANT", "OBJECT", "OUTCOME"))
+
+
+@webhooks.command("show")
+@click.argument("event_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def webhooks_show(ctx: click.Context, event_id: int, as_json: bool) -> None:
+    """Show one event: its body (pretty-printed), outcome, attempts and job."""
+    from bridge.webhooks import admin
+
+    with _session(ctx) as session:
+        detail = admin.show_event(session, event_id)
+    if as_json:
+        _echo_json(detail.model_dump(mode="json"))
+        return
+    data = detail.model_dump(mode="json", exclude={"body", "payload", "job"})
+    job = detail.job
+    data["job"] = (f"{job.id} {job.state}, attempt {job.attempts}/{job.max_attempts}, "
+                   f"run at {job.run_at.isoformat(timespec='seconds')}"
+                   + (f", last error: {job.last_error}" if job.last_error else "")) if job else None
+    _pairs(data.items())
+    click.echo("\nbody:")
+    click.echo(json.dumps(detail.payload, indent=2, ensure_ascii=False) if detail.payload is not None
+               else detail.body)
+
+
+@webhooks.command("replay")
+@click.argument("event_id", type=int, required=False)
+@click.option("--failed", "all_failed", is_flag=True, help="replay every failed event (failed, or its job dead)")
+@click.option("--source", type=click.Choice(["hyperswitch", "killbill"]), help="with --failed: only this source")
+@click.pass_context
+def webhooks_replay(ctx: click.Context, event_id: int | None, all_failed: bool, source: str | None) -> None:
+    """Process an event again (or, with --failed, every failed one); the worker runs it."""
+    from bridge.webhooks import admin
+
+    if (event_id is None) == (not all_failed):
+        raise click.UsageError("give an event id, or --failed (not both)")
+    if source is not None and not all_failed:
+        raise click.UsageError("--source goes with --failed")
+    runtime = _runtime(ctx)
+    with _session(ctx) as session:
+        if all_failed:
+            result = admin.replay_failed(session, runtime.clock(), source=source)
+        else:
+            view = admin.replay_event(session, event_id, runtime.clock())  # type: ignore[arg-type]
+    if all_failed:
+        click.echo(f"replayed {result.replayed} failed event(s)"
+                   + (f": {', '.join(str(i) for i in result.ids)}" if result.ids else ""))
+        return
+    click.echo(f"event {view.id} ({view.source.value} {view.event_type}) queued again as job {view.job_id}")
+
+
 # -- keys -----------------------------------------------------------------------------------------
 @cli.group()
 def keys() -> None:
@@ -466,6 +576,16 @@ def simulate() -> None:
     """Run a simulator of Hyperswitch or Kill Bill for local testing."""
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a simulator the way Ctrl-C does: its server closes and its threads end, exit 0."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 @simulate.command("hyperswitch")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
@@ -473,6 +593,7 @@ def simulate_hyperswitch(host: str, port: int) -> None:
     """A stateful Hyperswitch simulator (payments, refunds, mandates, links, webhooks, faults)."""
     from bridge.simulators.hyperswitch import serve as serve_simulator
 
+    _stop_on_sigterm()
     serve_simulator(host=host, port=port)
 
 
@@ -483,6 +604,7 @@ def simulate_killbill(host: str, port: int) -> None:
     """A stateful Kill Bill simulator (tenants, accounts, invoices, payments, push notifications)."""
     from bridge.simulators.killbill import serve as serve_simulator
 
+    _stop_on_sigterm()
     serve_simulator(host=host, port=port)
 
 

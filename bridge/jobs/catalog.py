@@ -6,6 +6,7 @@ from bridge.jobs.registry import JobRegistry
 from bridge.jobs.worker import PeriodicJob
 from bridge.payments import killbill_sync, sweeper
 from bridge.webhooks import inbox
+from bridge.webhooks import killbill as _killbill_processor  # noqa: F401  (registers its processor)
 from bridge.webhooks.process import process_inbound_event
 
 

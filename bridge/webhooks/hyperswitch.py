@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import Counter
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,8 +26,10 @@ from bridge.jobs import RetryLater
 from bridge.payments import ids
 from bridge.payments.disputes import apply_dispute
 from bridge.payments.killbill_sync import schedule_sync
+from bridge.payments.payouts import reconcile_payout
 from bridge.payments.reconcile import reconcile_payment, reconcile_refund
 from bridge.tenancy.env import TenantEnv
+from bridge.web.requests import nul_location
 from bridge.webhooks import inbox
 from bridge.webhooks.inbox import EventResult
 from hyperswitch_client import NotFoundError, verify_signature
@@ -53,19 +56,34 @@ class Envelope:
 
 # A payment object also names its mandate, a refund its payment: the content type says which id it is.
 _OBJECT_ID_FIELD = {"payment_details": "payment_id", "refund_details": "refund_id",
-                    "dispute_details": "dispute_id", "mandate_details": "mandate_id"}
+                    "dispute_details": "dispute_id", "mandate_details": "mandate_id",
+                    "payout_details": "payout_id"}
+
+
+class HyperswitchWebhook(BaseModel):
+    """Hyperswitch's ``OutgoingWebhook`` envelope, as documented; other fields are kept as received."""
+
+    merchant_id: str
+    event_id: str = Field(description="stable across Hyperswitch's retries: duplicates are acknowledged once")
+    event_type: str = Field(description="e.g. payment_succeeded, refund_failed, dispute_lost, mandate_revoked")
+    content: dict[str, Any] = Field(description='{"type": "payment_details" | "refund_details" | '
+                                                '"dispute_details" | "mandate_details" | "payout_details", '
+                                                '"object": the object as its GET returns it}')
+    timestamp: str | None = None
 
 
 def _envelope(body: bytes) -> Envelope:
     try:
         data = json.loads(body)
+        if nul_location(data) is not None:  # PostgreSQL text cannot hold it; no real envelope has one
+            raise ValueError("NUL character")
         content = data["content"]
         obj: dict[str, Any] = content.get("object") or {}
         object_type = content.get("type")
         object_id = obj.get(_OBJECT_ID_FIELD.get(object_type, ""))
         return Envelope(str(data["merchant_id"]), obj.get("profile_id"), str(data["event_id"]),
                         str(data["event_type"]), object_type, object_id and str(object_id))
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise Refused("not a Hyperswitch webhook envelope") from None
 
 
@@ -105,7 +123,7 @@ def process(env: TenantEnv, event: InboundEvent) -> EventResult:
     if envelope.object_id is None:
         return EventResult.skipped(f"{envelope.event_type}: the event names no object")
     handler = {"payment_details": _payment, "refund_details": _refund, "dispute_details": _dispute,
-               "mandate_details": _mandate}.get(envelope.object_type or "")
+               "mandate_details": _mandate, "payout_details": _payout}.get(envelope.object_type or "")
     if handler is None:
         return EventResult.skipped(f"{envelope.object_type} events are not used by the bridge")
     return handler(env, envelope.object_id)
@@ -116,25 +134,31 @@ def _ours(hs_id: str, kind: ids.IdKind) -> bool:
     return parsed is not None and parsed[0] is kind
 
 
+def _reconciled(env: TenantEnv, what: str, hs_id: str, transactions: list[Any], kind: ids.IdKind) -> EventResult:
+    """The outcome for a payment, refund or payout event, once its transactions were reconciled."""
+    if transactions:
+        schedule_sync(env, transactions)
+        return EventResult.processed(", ".join(f"{t.kb_transaction_id} {t.status.value}" for t in transactions))
+    if _ours(hs_id, kind):
+        # The plugin's own answer may still be on its way: try again later rather than drop it.
+        raise RetryLater(f"{what} {hs_id} is not known to the bridge yet")
+    return EventResult.skipped(f"{what} {hs_id} was not made for Kill Bill")
+
+
 def _payment(env: TenantEnv, hs_payment_id: str) -> EventResult:
     touched = reconcile_payment(env, hs_payment_id, TransitionSource.WEBHOOK)
-    if touched:
-        schedule_sync(env, touched)
-        return EventResult.processed(", ".join(f"{t.kb_transaction_id} {t.status.value}" for t in touched))
-    if _ours(hs_payment_id, ids.IdKind.PAYMENT):
-        # The plugin's own answer may still be on its way: try again later rather than drop it.
-        raise RetryLater(f"payment {hs_payment_id} is not known to the bridge yet")
-    return EventResult.skipped(f"payment {hs_payment_id} was not made for Kill Bill")
+    return _reconciled(env, "payment", hs_payment_id, touched, ids.IdKind.PAYMENT)
 
 
 def _refund(env: TenantEnv, hs_refund_id: str) -> EventResult:
     touched = reconcile_refund(env, hs_refund_id, TransitionSource.WEBHOOK)
-    if touched:
-        schedule_sync(env, touched)
-        return EventResult.processed(", ".join(f"{t.kb_transaction_id} {t.status.value}" for t in touched))
-    if _ours(hs_refund_id, ids.IdKind.REFUND):
-        raise RetryLater(f"refund {hs_refund_id} is not known to the bridge yet")
-    return EventResult.skipped(f"refund {hs_refund_id} was not made for Kill Bill")
+    return _reconciled(env, "refund", hs_refund_id, touched, ids.IdKind.REFUND)
+
+
+def _payout(env: TenantEnv, hs_payout_id: str) -> EventResult:
+    """A payout carries a credit (bridge/payments/payouts.py): re-read it and move the credit forward."""
+    touched = reconcile_payout(env, hs_payout_id, TransitionSource.WEBHOOK)
+    return _reconciled(env, "payout", hs_payout_id, touched, ids.IdKind.PAYOUT)
 
 
 def _dispute(env: TenantEnv, hs_dispute_id: str) -> EventResult:

@@ -37,10 +37,10 @@ def process_inbound_event(ctx: JobContext, payload: dict[str, Any]) -> None:
         session.expunge(event)
     if event.state in (EventState.PROCESSED, EventState.SKIPPED):
         return  # a duplicate job: the event was already handled
-    processor = PROCESSORS.get(event.source)
-    if processor is None:
-        raise PermanentFailure(f"no processor for {event.source.value} events")
     try:
+        processor = PROCESSORS.get(event.source)
+        if processor is None:
+            raise PermanentFailure(f"no processor for {event.source.value} events")
         result = processor(ctx.services.tenant_env(event.kb_tenant_id), event)
     except Exception as exc:
         with session_scope(ctx.services.sessions) as session:
