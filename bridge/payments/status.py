@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hyperswitch_client.enums import IntentStatus
+from killbill_client.models.base import TransactionType  # Kill Bill's own vocabulary, one definition
 
 
 class PluginStatus(StrEnum):
@@ -24,16 +25,6 @@ class PluginStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset({PluginStatus.PROCESSED, PluginStatus.ERROR, PluginStatus.CANCELED})
-
-
-class TransactionType(StrEnum):
-    AUTHORIZE = "AUTHORIZE"
-    CAPTURE = "CAPTURE"
-    CHARGEBACK = "CHARGEBACK"
-    CREDIT = "CREDIT"
-    PURCHASE = "PURCHASE"
-    REFUND = "REFUND"
-    VOID = "VOID"
 
 
 def is_terminal(status: PluginStatus) -> bool:
