@@ -1,0 +1,85 @@
+"""The invoice payment flow: pay-by-link records for Kill Bill invoices, and every message sent to payors.
+
+A ``PayLink`` is the bridge's side of one invoice that a payor pays by hand: the ``/pay/<token>`` page
+(the token is signed and names the link), the Hyperswitch payment link currently offered for it, and
+whether it was recorded in Kill Bill. A ``Message`` is one notification to a payor; its ``send_key``
+(invoice, kind, sequence) makes sending at most once.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.db.base import Base, created_at, intpk, updated_at
+
+
+def _enum(cls: type[enum.Enum], length: int) -> Enum:
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class PayLinkState(enum.StrEnum):
+    OPEN = "open"  # the payor may pay
+    PAID = "paid"  # the balance was paid (through the link or otherwise)
+    VOIDED = "voided"  # the invoice was voided or adjusted to zero
+    EXPIRED = "expired"  # the link's validity ended (the invoice itself may still be open)
+
+
+class PayLink(Base):
+    __tablename__ = "pay_links"
+    __table_args__ = (UniqueConstraint("kb_tenant_id", "kb_invoice_id"),
+                      Index("ix_pay_links_account", "kb_tenant_id", "kb_account_id"))
+
+    id: Mapped[intpk]
+    kb_tenant_id: Mapped[str] = mapped_column(String(36))
+    kb_account_id: Mapped[str] = mapped_column(String(36))
+    kb_invoice_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[PayLinkState] = mapped_column(_enum(PayLinkState, 16), default=PayLinkState.OPEN)
+    reason: Mapped[str | None] = mapped_column(String(64))  # why pay-by-link: manual_pay, no_mandate, failed_payment
+    expires_at: Mapped[datetime]
+    # The Hyperswitch payment link offered now (reused while active), and what it was created for.
+    hs_payment_id: Mapped[str | None] = mapped_column(String(64))
+    hs_link_url: Mapped[str | None] = mapped_column(Text)
+    hs_link_expires_at: Mapped[datetime | None]
+    amount_minor: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Once the payment is recorded against the invoice in Kill Bill (exactly once).
+    kb_payment_id: Mapped[str | None] = mapped_column(String(36))
+    paid_at: Mapped[datetime | None]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+
+class MessageStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # its job retries; dead after the attempt limit
+    SKIPPED = "skipped"  # not sent, on purpose (no address, invoice paid meanwhile), with the reason
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("kb_tenant_id", "send_key"),
+                      Index("ix_messages_invoice", "kb_tenant_id", "kb_invoice_id"))
+
+    id: Mapped[intpk]
+    kb_tenant_id: Mapped[str] = mapped_column(String(36))
+    kb_account_id: Mapped[str | None] = mapped_column(String(36))
+    kb_invoice_id: Mapped[str | None] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    kind: Mapped[str] = mapped_column(String(32))  # pay_link, reminder, receipt, payment_failed
+    send_key: Mapped[str] = mapped_column(String(200))  # e.g. "<invoice>:reminder:2": sent at most once
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, 16), default=MessageStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))  # the Message-ID header
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the template needs, no secrets
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
