@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    templates_dir: Path | None = Field(
+        None, description="per-tenant overrides of payor emails: <dir>/<kb_tenant_id>/email/<kind>.*")
 
     # -- jobs -------------------------------------------------------------------------------------
     worker_poll_seconds: float = Field(1.0, gt=0, le=60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bridge.invoices import messages
 from bridge.jobs.registry import JobRegistry
 from bridge.jobs.worker import PeriodicJob
 from bridge.payments import killbill_sync, sweeper
@@ -18,4 +19,5 @@ def build_registry() -> JobRegistry:
     registry.register(inbox.PROCESS_JOB, process_inbound_event)
     registry.register(killbill_sync.SYNC_JOB, killbill_sync.sync_transaction)
     registry.register(sweeper.SWEEP_JOB, sweeper.sweep)
+    registry.register(messages.SEND_JOB, messages.send_message)
     return registry

@@ -20,6 +20,7 @@ class IdKind(StrEnum):
     CUSTOMER = "kbc"  # customer_id, from the kbAccountId
     FORM = "kbf"  # payment_id of a hosted form (buildFormDescriptor), from a fresh UUID
     PAYOUT = "kbo"  # payout_id, from the kbTransactionId of a credit
+    LINK = "kbl"  # payment_id of a pay-by-link payment (bridge/invoices), from a fresh UUID per link
 
 
 def derive(kind: IdKind, kb_id: UUID | str) -> str:

@@ -26,13 +26,12 @@ from bridge.db.payments import (
 )
 from bridge.payments import gateway, ids, service
 from bridge.payments.service import (
-    _claim_retry,
-    _existing_id,
-    _insert,
-    _load,
-    _metadata,
-    _never_received,
+    claim_retry,
+    insert_transaction,
+    never_received,
+    payment_metadata,
     resume,
+    stored,
 )
 from bridge.payments.status import Outcome, PluginStatus, TransactionType, is_terminal
 from bridge.payments.transitions import transition
@@ -83,13 +82,13 @@ def credit_via_payout(env: TenantEnv, call: Any, minor: int, existing: int | Non
         return _complete(env, existing, call, minor)
     target = _target(env, call)
     if isinstance(target, Outcome):  # known refusal before anything is sent
-        txn_id = _insert(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
+        txn_id = insert_transaction(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
                          hs_payment_id=None, start=target)
-        return _load(env, txn_id) if txn_id else resume(env, _existing_id(env, call))
-    txn_id = _insert(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
+        return stored(env, txn_id, call)
+    txn_id = insert_transaction(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
                      hs_payment_id=ids.payout_id(call.kbTransactionId))
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
+        return stored(env, None, call)
     return _send_create(env, txn_id, call, minor, target)
 
 
@@ -113,7 +112,7 @@ def _create_params(env: TenantEnv, call: Any, minor: int, target: PaymentMethod)
     return PayoutCreateParams(
         amount=minor, currency=call.currency, payout_id=ids.payout_id(call.kbTransactionId), confirm=True,
         auto_fulfill=True, customer_id=target.hs_customer_id, payout_method_id=target.hs_payment_method_id,
-        payout_type=_PAYOUT_TYPES.get(target.payment_method), metadata=_metadata(env, call),
+        payout_type=_PAYOUT_TYPES.get(target.payment_method), metadata=payment_metadata(env, call),
         description=((call.context and call.context.comments) or "credit from Kill Bill")[:255],
         merchant_order_reference_id=str(call.kbPaymentId))
 
@@ -134,7 +133,7 @@ def _complete(env: TenantEnv, txn_id: int, call: Any, minor: int) -> Transaction
     if txn.transaction_type is not TransactionType.CREDIT:
         raise invalid(f"transaction {call.kbTransactionId} is a {txn.transaction_type.value}, not a credit")
     lost = txn.status is PluginStatus.UNDEFINED and txn.hs_payment_id
-    if lost and _hyperswitch_lacks(env, txn.hs_payment_id) and _claim_retry(env, txn_id):
+    if lost and _hyperswitch_lacks(env, txn.hs_payment_id) and claim_retry(env, txn_id):
         target = _target(env, call)
         if isinstance(target, Outcome):
             return _finish(env, txn_id, target, TransitionSource.PLUGIN)
@@ -166,7 +165,7 @@ def refresh_payout(env: TenantEnv, txn: Transaction, source: TransitionSource, *
     if answer.value is not None:
         return _finish(env, txn.id, payout_outcome(answer.value), source, payout=answer.value)
     if gateway.is_not_found(answer) and past_grace:
-        return _finish(env, txn.id, _never_received(txn, f"payout {txn.hs_payment_id}"), source)
+        return _finish(env, txn.id, never_received(txn, f"payout {txn.hs_payment_id}"), source)
     return txn
 
 

@@ -18,13 +18,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import hyperswitch_client as hs
 from bridge.db.engine import session_scope
-from bridge.db.payments import (LinkedPayment, Payment, PaymentMethod, PaymentMethodState, Transaction,
+from bridge.db.payments import (HsCustomer, LinkedPayment, Payment, PaymentMethod, PaymentMethodState, Transaction,
                                 TransactionHistory, TransitionSource)
 from bridge.payments import gateway, ids
 from bridge.payments.status import (Outcome, PluginStatus, TransactionType, is_terminal, payment_status,
@@ -117,7 +117,7 @@ def _payment_row(session: Session, env: TenantEnv, call: Any, currency: str | No
     return payment
 
 
-def _insert(env: TenantEnv, call: Any, ttype: TransactionType, *, currency: str | None, amount: Decimal | None,
+def insert_transaction(env: TenantEnv, call: Any, ttype: TransactionType, *, currency: str | None, amount: Decimal | None,
             hs_payment_id: str | None, hs_refund_id: str | None = None, linked: bool = False,
             expected_received: int | None = None, start: Outcome | None = None,
             kb_invoice_id: str | None = None) -> int | None:
@@ -146,7 +146,7 @@ def _insert(env: TenantEnv, call: Any, ttype: TransactionType, *, currency: str 
         return None
 
 
-def _finish(env: TenantEnv, txn_id: int, outcome: Outcome, source: TransitionSource, *,
+def finish(env: TenantEnv, txn_id: int, outcome: Outcome, source: TransitionSource, *,
             payment: hs.payments.Payment | None = None, detail: str | None = None) -> Transaction:
     with session_scope(env.sessions) as session:
         txn = session.get(Transaction, txn_id, with_for_update=True)
@@ -159,7 +159,7 @@ def _finish(env: TenantEnv, txn_id: int, outcome: Outcome, source: TransitionSou
         return txn
 
 
-def _claim_retry(env: TenantEnv, txn_id: int) -> bool:
+def claim_retry(env: TenantEnv, txn_id: int) -> bool:
     """Take the in-flight lease to re-send a create whose first answer was lost."""
     now = env.now()
     with session_scope(env.sessions) as session:
@@ -170,17 +170,17 @@ def _claim_retry(env: TenantEnv, txn_id: int) -> bool:
         return result.rowcount == 1
 
 
-def _load(env: TenantEnv, txn_id: int) -> Transaction:
+def load(env: TenantEnv, txn_id: int) -> Transaction:
     with session_scope(env.sessions) as session:
         return session.get(Transaction, txn_id)
 
 
 def _wait_while_in_flight(env: TenantEnv, txn_id: int) -> Transaction:
     deadline = time.monotonic() + DUPLICATE_WAIT_SECONDS
-    txn = _load(env, txn_id)
+    txn = load(env, txn_id)
     while txn.in_flight_until is not None and txn.in_flight_until > env.now() and time.monotonic() < deadline:
         time.sleep(0.05)
-        txn = _load(env, txn_id)
+        txn = load(env, txn_id)
     return txn
 
 
@@ -212,7 +212,7 @@ def refund_outcome(refund: hs.refunds.Refund) -> Outcome:
     return Outcome(status, str(refund.status), code, refund.error_message or refund.unified_message)
 
 
-def _never_received(txn: Transaction, what: str) -> Outcome:
+def never_received(txn: Transaction, what: str) -> Outcome:
     return Outcome(PluginStatus.CANCELED, None, "NOT_RECEIVED",
                    f"Hyperswitch has no {what}: the request never reached it")
 
@@ -220,7 +220,7 @@ def _never_received(txn: Transaction, what: str) -> Outcome:
 # -- refresh: re-read the transaction's object from Hyperswitch ---------------------------------------
 def refresh(env: TenantEnv, txn_id: int, source: TransitionSource) -> Transaction:
     """Move a non-final transaction forward from what Hyperswitch says now."""
-    txn = _load(env, txn_id)
+    txn = load(env, txn_id)
     if is_terminal(txn.status) or (txn.in_flight_until is not None and txn.in_flight_until > env.now()):
         return txn
     past_grace = txn.attempted_at is None or txn.attempted_at + NEVER_RECEIVED_AFTER < env.now()
@@ -231,15 +231,15 @@ def refresh(env: TenantEnv, txn_id: int, source: TransitionSource) -> Transactio
     if txn.transaction_type is TransactionType.REFUND:
         answer = gateway.call(lambda: env.hyperswitch.refunds.retrieve(txn.hs_refund_id, force_sync=True))
         if answer.value is not None:
-            return _finish(env, txn_id, refund_outcome(answer.value), source)
-        return _finish(env, txn_id, _never_received(txn, f"refund {txn.hs_refund_id}"), source) \
+            return finish(env, txn_id, refund_outcome(answer.value), source)
+        return finish(env, txn_id, never_received(txn, f"refund {txn.hs_refund_id}"), source) \
             if gateway.is_not_found(answer) and past_grace else txn
     if txn.hs_payment_id is None:
         return txn
     answer = gateway.call(lambda: env.hyperswitch.payments.retrieve(txn.hs_payment_id, force_sync=True))
     if answer.value is None:
         if gateway.is_not_found(answer) and past_grace:
-            return _finish(env, txn_id, _never_received(txn, f"payment {txn.hs_payment_id}"), source)
+            return finish(env, txn_id, never_received(txn, f"payment {txn.hs_payment_id}"), source)
         return txn
     payment = answer.value
     if txn.transaction_type is TransactionType.CAPTURE:
@@ -250,7 +250,7 @@ def refresh(env: TenantEnv, txn_id: int, source: TransitionSource) -> Transactio
             outcome = Outcome(PluginStatus.UNDEFINED, str(payment.status))
     else:
         outcome = payment_outcome(txn.transaction_type, payment)
-    return _finish(env, txn_id, outcome, source, payment=payment)
+    return finish(env, txn_id, outcome, source, payment=payment)
 
 
 def resume(env: TenantEnv, txn_id: int) -> Transaction:
@@ -281,7 +281,7 @@ def _instrument(env: TenantEnv, call: Any) -> Instrument | Outcome:
     return Instrument(row.hs_customer_id, row.hs_mandate_id, None if row.hs_mandate_id else row.hs_payment_method_id)
 
 
-def _metadata(env: TenantEnv, call: Any) -> dict[str, str]:
+def payment_metadata(env: TenantEnv, call: Any) -> dict[str, str]:
     data = {"kb_tenant_id": env.tenant_id, "kb_account_id": str(call.kbAccountId),
             "kb_payment_id": str(call.kbPaymentId), "kb_transaction_id": str(call.kbTransactionId)}
     invoice = call.property(PROP_INVOICE_ID)
@@ -299,7 +299,7 @@ def _create_params(env: TenantEnv, call: Any, ttype: TransactionType, minor: int
         amount=minor, currency=call.currency, payment_id=ids.payment_id(call.kbTransactionId), confirm=True,
         capture_method=capture_method, customer_id=instrument.hs_customer_id, off_session=True,
         recurring_details=instrument.recurring_details(), return_url=call.property(PROP_RETURN_URL),
-        metadata=_metadata(env, call),
+        metadata=payment_metadata(env, call),
         merchant_order_reference_id=call.property(PROP_INVOICE_ID) or str(call.kbPaymentId))
 
 
@@ -314,19 +314,20 @@ def charge(env: TenantEnv, call: Any, ttype: TransactionType) -> Transaction:
         return link(env, call, ttype, linked_id, minor)
     instrument = _instrument(env, call)
     if isinstance(instrument, Outcome):  # known refusal before anything is sent
-        txn_id = _insert(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=None,
+        txn_id = insert_transaction(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=None,
                          start=instrument)
-        return _load(env, txn_id) if txn_id else resume(env, _existing_id(env, call))
-    txn_id = _insert(env, call, ttype, currency=call.currency, amount=call.amount,
+        return stored(env, txn_id, call)
+    txn_id = insert_transaction(env, call, ttype, currency=call.currency, amount=call.amount,
                      hs_payment_id=ids.payment_id(call.kbTransactionId))
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
+        return stored(env, None, call)
     return _send_create(env, txn_id, call, ttype, minor, instrument)
 
 
-def _existing_id(env: TenantEnv, call: Any) -> int:
-    with session_scope(env.sessions) as session:
-        return _find(session, env.tenant_id, call.kbTransactionId).id
+def stored(env: TenantEnv, txn_id: int | None, call: Any) -> Transaction:
+    """The transaction just inserted; or, when a concurrent call with the same kbTransactionId inserted
+    it first (``txn_id`` is None), that call's result."""
+    return load(env, txn_id) if txn_id is not None else resume(env, existing_id(env, call))
 
 
 def _send_create(env: TenantEnv, txn_id: int, call: Any, ttype: TransactionType, minor: int,
@@ -336,8 +337,8 @@ def _send_create(env: TenantEnv, txn_id: int, call: Any, ttype: TransactionType,
     if gateway.is_duplicate(answer):  # our own earlier request landed: read it back
         answer = gateway.call(lambda: env.hyperswitch.payments.retrieve(params.payment_id))
     if answer.value is None:
-        return _finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
-    return _finish(env, txn_id, payment_outcome(ttype, answer.value), TransitionSource.PLUGIN, payment=answer.value)
+        return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    return finish(env, txn_id, payment_outcome(ttype, answer.value), TransitionSource.PLUGIN, payment=answer.value)
 
 
 def _complete(env: TenantEnv, txn_id: int, call: Any, ttype: TransactionType, minor: int) -> Transaction:
@@ -346,10 +347,10 @@ def _complete(env: TenantEnv, txn_id: int, call: Any, ttype: TransactionType, mi
     if txn.transaction_type is not ttype:
         raise invalid(f"transaction {call.kbTransactionId} is a {txn.transaction_type.value}, not a {ttype.value}")
     lost = txn.status is PluginStatus.UNDEFINED and not txn.linked and txn.hs_payment_id
-    if lost and _hyperswitch_lacks(env, txn.hs_payment_id) and _claim_retry(env, txn_id):
+    if lost and _hyperswitch_lacks(env, txn.hs_payment_id) and claim_retry(env, txn_id):
         instrument = _instrument(env, call)
         if isinstance(instrument, Outcome):
-            return _finish(env, txn_id, instrument, TransitionSource.PLUGIN)
+            return finish(env, txn_id, instrument, TransitionSource.PLUGIN)
         return _send_create(env, txn_id, call, ttype, minor, instrument)
     return txn
 
@@ -371,11 +372,11 @@ def link(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str, 
     except IntegrityError:
         outcome = Outcome(PluginStatus.ERROR, None, "ALREADY_LINKED",
                           f"Hyperswitch payment {hs_payment_id} is already recorded in Kill Bill")
-    txn_id = _insert(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=hs_payment_id,
+    txn_id = insert_transaction(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=hs_payment_id,
                      linked=True, start=outcome)
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
-    return _load(env, txn_id)
+        return stored(env, None, call)
+    return load(env, txn_id)
 
 
 def _link_refusal(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str,
@@ -405,8 +406,6 @@ def _link_refusal(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_
 
 
 def _customer_of(env: TenantEnv, kb_account_id: UUID) -> str:
-    from bridge.db.payments import HsCustomer
-
     with session_scope(env.sessions) as session:
         row = session.get(HsCustomer, (env.tenant_id, str(kb_account_id)))
         return row.hs_customer_id if row else ids.customer_id(kb_account_id)
@@ -428,26 +427,26 @@ def _settled_charge(env: TenantEnv, call: Any, types: tuple[TransactionType, ...
 
 def capture(env: TenantEnv, call: Any) -> Transaction:
     minor = minor_units(call.amount, call.currency)
-    existing = _existing_or_none(env, call)
+    existing = existing_id(env, call)
     if existing is not None:
         return resume(env, existing)
     auth = _settled_charge(env, call, (TransactionType.AUTHORIZE,))
     before = gateway.call(lambda: env.hyperswitch.payments.retrieve(auth.hs_payment_id))
     if before.value is None:
         # Nothing was captured: the state could not even be read, so the capture is not sent.
-        return _load(env, _insert(env, call, TransactionType.CAPTURE, currency=call.currency, amount=call.amount,
-                                  hs_payment_id=auth.hs_payment_id, start=_not_sent(before.failure)))
+        return stored(env, insert_transaction(env, call, TransactionType.CAPTURE, currency=call.currency, amount=call.amount,
+                                    hs_payment_id=auth.hs_payment_id, start=_not_sent(before.failure)), call)
     expected = (before.value.amount_received or 0) + minor
-    txn_id = _insert(env, call, TransactionType.CAPTURE, currency=call.currency, amount=call.amount,
+    txn_id = insert_transaction(env, call, TransactionType.CAPTURE, currency=call.currency, amount=call.amount,
                      hs_payment_id=auth.hs_payment_id, expected_received=expected)
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
+        return stored(env, None, call)
     answer = gateway.call(lambda: env.hyperswitch.payments.capture(
         auth.hs_payment_id, PaymentCaptureParams(amount_to_capture=minor)))
     if answer.value is None:
-        return _finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
-    txn = _load(env, txn_id)
-    return _finish(env, txn_id, capture_outcome(txn, answer.value, now_past_grace=False), TransitionSource.PLUGIN,
+        return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    txn = load(env, txn_id)
+    return finish(env, txn_id, capture_outcome(txn, answer.value, now_past_grace=False), TransitionSource.PLUGIN,
                    payment=answer.value)
 
 
@@ -457,61 +456,61 @@ def _not_sent(failure: Outcome | None) -> Outcome:
     return Outcome(PluginStatus.CANCELED, None, base.gateway_error_code, base.gateway_error)
 
 
-def _existing_or_none(env: TenantEnv, call: Any) -> int | None:
+def existing_id(env: TenantEnv, call: Any) -> int | None:
     with session_scope(env.sessions) as session:
         txn = _find(session, env.tenant_id, call.kbTransactionId)
         return txn.id if txn else None
 
 
 def void(env: TenantEnv, call: Any) -> Transaction:
-    existing = _existing_or_none(env, call)
+    existing = existing_id(env, call)
     if existing is not None:
         return resume(env, existing)
     auth = _settled_charge(env, call, (TransactionType.AUTHORIZE,))
-    txn_id = _insert(env, call, TransactionType.VOID, currency=auth.currency, amount=None,
+    txn_id = insert_transaction(env, call, TransactionType.VOID, currency=auth.currency, amount=None,
                      hs_payment_id=auth.hs_payment_id)
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
+        return stored(env, None, call)
     answer = gateway.call(lambda: env.hyperswitch.payments.cancel(
         auth.hs_payment_id, PaymentCancelParams(cancellation_reason="voided in Kill Bill")))
     if answer.value is None:
-        return _finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+        return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
     payment = answer.value
-    return _finish(env, txn_id, Outcome(void_status(str(payment.status)), str(payment.status)),
+    return finish(env, txn_id, Outcome(void_status(str(payment.status)), str(payment.status)),
                    TransitionSource.PLUGIN, payment=payment)
 
 
 def refund(env: TenantEnv, call: Any) -> Transaction:
     minor = minor_units(call.amount, call.currency)
-    existing = _existing_or_none(env, call)
+    existing = existing_id(env, call)
     if existing is not None:
         return resume(env, existing)
     charged = _settled_charge(env, call, (TransactionType.PURCHASE, TransactionType.CAPTURE))
     refund_id = ids.refund_id(call.kbTransactionId)
-    txn_id = _insert(env, call, TransactionType.REFUND, currency=call.currency, amount=call.amount,
+    txn_id = insert_transaction(env, call, TransactionType.REFUND, currency=call.currency, amount=call.amount,
                      hs_payment_id=charged.hs_payment_id, hs_refund_id=refund_id, kb_invoice_id=charged.kb_invoice_id)
     if txn_id is None:
-        return resume(env, _existing_id(env, call))
+        return stored(env, None, call)
     params = RefundCreateParams(payment_id=charged.hs_payment_id, refund_id=refund_id, amount=minor,
                                 reason=(call.context.comments or "refunded in Kill Bill")[:255],
-                                metadata=_metadata(env, call))
+                                metadata=payment_metadata(env, call))
     answer = gateway.call(lambda: env.hyperswitch.refunds.create(params))
     if gateway.is_duplicate(answer):
         answer = gateway.call(lambda: env.hyperswitch.refunds.retrieve(refund_id))
     if answer.value is None:
-        return _finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
-    return _finish(env, txn_id, refund_outcome(answer.value), TransitionSource.PLUGIN)
+        return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    return finish(env, txn_id, refund_outcome(answer.value), TransitionSource.PLUGIN)
 
 
 def credit(env: TenantEnv, call: Any) -> Transaction:
     minor = minor_units(call.amount, call.currency)
-    existing = _existing_or_none(env, call)
+    existing = existing_id(env, call)
     if existing is None and not env.settings.payouts.enabled:
         refusal = Outcome(PluginStatus.CANCELED, None, "CREDIT_NOT_SUPPORTED",
                           "credits (Hyperswitch payouts) are not enabled for this tenant; nothing was sent")
-        txn_id = _insert(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
+        txn_id = insert_transaction(env, call, TransactionType.CREDIT, currency=call.currency, amount=call.amount,
                          hs_payment_id=None, start=refusal)
-        return _load(env, txn_id) if txn_id else resume(env, _existing_id(env, call))
+        return stored(env, txn_id, call)
     # Payouts (bridge/payments/payouts.py): a new credit, or completing or refreshing a stored one.
     from bridge.payments.payouts import credit_via_payout
 
@@ -534,6 +533,6 @@ def search(env: TenantEnv, key: str, offset: int, limit: int) -> tuple[list[Tran
         (Transaction.kb_account_id == key) | (Transaction.hs_payment_id == key) | (Transaction.hs_refund_id == key)
     with session_scope(env.sessions) as session:
         query = select(Transaction).where(Transaction.kb_tenant_id == env.tenant_id, condition)
-        total = len(session.scalars(query.with_only_columns(Transaction.id)).all())
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(Transaction.id.desc()).offset(offset).limit(limit)).all()
     return list(rows), total

@@ -47,6 +47,9 @@ class PayByLinkSettings(_Strict):
     after_failed_payment: bool = Field(True, description="after a final failure of an automatic payment")
     link_valid_days: int = Field(60, ge=1, le=365)
     offer_to_save_card: bool = False
+    record_as_external_payment: bool = Field(
+        False, description="record a link payment as a Kill Bill external payment when the account has no "
+                           "payment method of the bridge's plugin (deployments without the Java plugin)")
 
 
 class ReminderSettings(_Strict):
