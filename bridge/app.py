@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from bridge.invoices import pages as pay_pages
 from bridge.plugin_api import routes as plugin_routes
 from bridge.runtime import Runtime
 from bridge.settings import Settings, load_settings
@@ -29,4 +30,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(plugin_routes.bp)
     app.register_blueprint(webhook_routes.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(pay_pages.bp)
     return app

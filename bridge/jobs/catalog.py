@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bridge.invoices import handlers as _invoice_handlers  # noqa: F401  (registers Kill Bill event handlers)
 from bridge.invoices import messages
 from bridge.jobs.registry import JobRegistry
 from bridge.jobs.worker import PeriodicJob

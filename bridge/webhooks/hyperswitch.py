@@ -146,8 +146,21 @@ def _reconciled(env: TenantEnv, what: str, hs_id: str, transactions: list[Any], 
 
 
 def _payment(env: TenantEnv, hs_payment_id: str) -> EventResult:
+    pay_link = _pay_link_payment(env, hs_payment_id)
+    if pay_link is not None:
+        return pay_link
     touched = reconcile_payment(env, hs_payment_id, TransitionSource.WEBHOOK)
     return _reconciled(env, "payment", hs_payment_id, touched, ids.IdKind.PAYMENT)
+
+
+def _pay_link_payment(env: TenantEnv, hs_payment_id: str) -> EventResult | None:
+    """Pay-by-link (bridge/invoices): a payment the payor made on a link is recorded against its invoice.
+
+    None for every other payment, which the reconciliation above handles.
+    """
+    from bridge.invoices.handlers import on_hyperswitch_payment  # imported here: it imports this package
+
+    return on_hyperswitch_payment(env, hs_payment_id)
 
 
 def _refund(env: TenantEnv, hs_refund_id: str) -> EventResult:

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from bridge.db.engine import session_scope
+from bridge.db.payments import PaymentMethod
+from bridge.payments import ids
 from bridge.plugin_api import signature
 from bridge.simulators.hyperswitch import SimulatorState
 from bridge.simulators.hyperswitch import create_app as hyperswitch_app
@@ -174,3 +177,22 @@ def payment_call(account_id: str, amount: str | Decimal, currency: str = "USD", 
                             "kbTransactionId": str(uuid.uuid4()), "amount": str(amount), "currency": currency}
     body.update(extra)
     return body
+
+
+@pytest.fixture
+def payor(runtime, kb, hs, tenant_id) -> Payor:  # type: ignore[no-untyped-def]
+    """An account whose Kill Bill payment method holds a Hyperswitch mandate (stored directly, so payment
+    tests do not depend on addPaymentMethod, which has tests of its own)."""
+    return make_payor(runtime, kb, hs, tenant_id)
+
+
+def make_payor(runtime, kb, hs, tenant_id, currency: str = "USD", mandate: bool = True) -> Payor:  # type: ignore[no-untyped-def]
+    account = new_account(kb, currency)
+    customer = ids.customer_id(account.account_id)
+    pm_id, mandate_id = save_card(hs, customer, mandate=mandate, currency=currency)
+    kb_pm_id = str(uuid.uuid4())
+    with session_scope(runtime.sessions) as session:
+        session.add(PaymentMethod(kb_tenant_id=tenant_id, kb_payment_method_id=kb_pm_id,
+                                  kb_account_id=str(account.account_id), hs_customer_id=customer,
+                                  hs_payment_method_id=pm_id, hs_mandate_id=mandate_id, is_default=True))
+    return Payor(str(account.account_id), customer, pm_id, mandate_id, kb_pm_id)

@@ -16,7 +16,6 @@ from bridge.db.payments import Transaction
 from bridge.payments import ids
 from bridge.plugin_api import signature
 from tests.plugin.conftest import PLUGIN_SECRET, PluginClient, payment_call
-from tests.plugin.test_purchase import payor  # noqa: F401  (fixture)
 
 
 def _transactions(runtime) -> int:  # type: ignore[no-untyped-def]

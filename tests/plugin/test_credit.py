@@ -26,7 +26,8 @@ from bridge.tenancy import service as tenancy
 from bridge.tenancy.schemas import TenantUpdate
 from hyperswitch_client.profiles import WebhookDetailsParams
 from tests.plugin.conftest import MERCHANT, Payor, payment_call
-from tests.plugin.test_purchase import history, make_payor
+from tests.plugin.conftest import make_payor
+from tests.plugin.test_purchase import history
 
 MERCHANT_ID = MERCHANT["merchant_id"]
 

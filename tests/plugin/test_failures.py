@@ -11,7 +11,7 @@ from bridge.db.engine import session_scope
 from bridge.db.tenancy import Tenant
 from bridge.payments import ids, service
 from tests.plugin.conftest import payment_call
-from tests.plugin.test_purchase import create_calls, history, payor  # noqa: F401  (fixture)
+from tests.plugin.test_purchase import create_calls, history
 
 
 def _purchase(plugin, payor, amount="25.00"):  # type: ignore[no-untyped-def]

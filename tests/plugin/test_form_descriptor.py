@@ -87,7 +87,9 @@ def test_the_customer_is_created_once_from_the_kill_bill_account_when_forms_race
             HyperswitchCall.kb_tenant_id == tenant_id, HyperswitchCall.method == "POST",
             HyperswitchCall.path == "/customers")).all()
         mappings = session.scalars(select(HsCustomer).where(HsCustomer.kb_account_id == account_id)).all()
-    assert sorted(creates) == [200, 400, 400]  # one created, two told "already exists" (IR_12)
+    # Exactly one creation; a racer either found the mapping already stored or was told "already exists"
+    # (IR_12) by Hyperswitch, depending on timing.
+    assert creates.count(200) == 1 and set(creates) <= {200, 400}
     assert len(mappings) == 1
 
 

@@ -28,7 +28,6 @@ from bridge.plugin_api.operations import OPERATIONS
 from bridge.web import openapi
 from tests.conftest import ADMIN_TOKEN
 from tests.plugin.conftest import PLUGIN_SECRET, PluginClient, payment_call
-from tests.plugin.test_purchase import payor  # noqa: F401  (fixture)
 
 # The 17 methods of Kill Bill's PaymentPluginApi (DESIGN.md "The plugin contract").
 JAVA_METHODS = {

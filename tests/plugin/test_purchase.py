@@ -12,25 +12,7 @@ from sqlalchemy import select
 from bridge.db.engine import session_scope
 from bridge.db.payments import PaymentMethod, PaymentMethodState, Transaction, TransactionHistory
 from bridge.payments import ids
-from tests.plugin.conftest import Payor, new_account, payment_call, save_card
-
-
-@pytest.fixture
-def payor(runtime, kb, hs, tenant_id) -> Payor:  # type: ignore[no-untyped-def]
-    """An account whose Kill Bill payment method holds a Hyperswitch mandate (registered directly)."""
-    return make_payor(runtime, kb, hs, tenant_id)
-
-
-def make_payor(runtime, kb, hs, tenant_id, currency: str = "USD", mandate: bool = True) -> Payor:  # type: ignore[no-untyped-def]
-    account = new_account(kb, currency)
-    customer = ids.customer_id(account.account_id)
-    pm_id, mandate_id = save_card(hs, customer, mandate=mandate, currency=currency)
-    kb_pm_id = str(uuid.uuid4())
-    with session_scope(runtime.sessions) as session:
-        session.add(PaymentMethod(kb_tenant_id=tenant_id, kb_payment_method_id=kb_pm_id,
-                                  kb_account_id=str(account.account_id), hs_customer_id=customer,
-                                  hs_payment_method_id=pm_id, hs_mandate_id=mandate_id, is_default=True))
-    return Payor(str(account.account_id), customer, pm_id, mandate_id, kb_pm_id)
+from tests.plugin.conftest import make_payor, payment_call
 
 
 def create_calls(hs_state, payment_id: str) -> int:  # type: ignore[no-untyped-def]

@@ -23,7 +23,6 @@ from bridge.simulators.server import BackgroundServer
 from hyperswitch_client import compute_signature
 from hyperswitch_client.profiles import WebhookDetailsParams
 from tests.plugin.conftest import MERCHANT, payment_call
-from tests.plugin.test_purchase import payor  # noqa: F401  (fixture)
 
 SECRET = MERCHANT["payment_response_hash_key"]
 

@@ -4,7 +4,6 @@ reconciles and tells Kill Bill (notifyStateChanged, refresh, chargebacks)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +13,6 @@ from uuid import UUID
 import pytest
 
 from bridge.db.base import utcnow
-from bridge.db.engine import session_scope
 from bridge.jobs.catalog import build_registry
 from bridge.jobs.queue import RetryPolicy
 from bridge.jobs.worker import Worker, WorkerConfig

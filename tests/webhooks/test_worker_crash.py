@@ -18,7 +18,6 @@ from bridge.db.webhooks import EventState, InboundEvent
 from bridge.payments import ids
 from tests.conftest import MASTER_KEY
 from tests.plugin.conftest import payment_call
-from tests.plugin.test_purchase import payor  # noqa: F401  (fixture)
 from tests.webhooks.test_hyperswitch_webhooks import envelope, post
 
 BRIDGE = str(Path(sys.executable).with_name("bridge"))

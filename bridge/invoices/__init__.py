@@ -1,0 +1,1 @@
+"""The invoice payment flow: pay-by-link pages, reminders, and the emails sent to payors."""

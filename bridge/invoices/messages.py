@@ -1,0 +1,238 @@
+"""Messages to payors: queued in the caller's transaction, sent by a job, at most one per send key.
+
+``queue_message`` inserts the :class:`~bridge.db.invoices.Message` row (unique per tenant and
+``send_key``, e.g. ``"<invoice>:reminder:2"``) and enqueues its ``message.send`` job in the same
+transaction, so a message exists exactly when its job does. The job (:func:`send_message`):
+
+1. loads the message; SENT or SKIPPED → done (a replayed or repeated job sends nothing);
+2. skips it, with the reason recorded, when the recipient is missing or not an address, the tenant is
+   gone, or a registered pre-send check says so (e.g. the invoice was paid meanwhile);
+3. renders the tenant's templates and sends through SMTP;
+4. records SENT, the Message-ID and the time **in the job's own transaction**, which also completes the
+   job: either both commit or neither does.
+
+When SMTP fails, the message is marked FAILED with the error in a separate short transaction (the
+job's transaction rolls back) and the error propagates, so the job retries with backoff; after the
+last attempt the job is dead and ``bridge jobs retry`` replays it. A recipient the server refuses for
+good (5xx) is SKIPPED, not retried.
+
+**The window between SMTP accepting and the commit.** SMTP has no idempotency key, so a process that
+dies after the server's "250 queued" and before the commit cannot know whether the payor got the email.
+We choose *at least once* for that window: the job runs again after its lease expires and sends again,
+with the **same Message-ID** (derived from the message), which mail stores and clients use to collapse
+duplicates. The window is one local commit long. The other choice, committing "sending" before
+talking to SMTP, would turn the same crash into a lost invoice email with no retry, which is worse for
+a payor who needs the link. Two workers never send one message at the same time: the job's lease
+(renewed while it runs) gives it to one worker, and on PostgreSQL the message row is also locked
+``FOR UPDATE`` for the duration of the send, so a worker that took over an expired lease waits and
+then sees SENT.
+
+Nothing here logs a message body or its context: the ``/pay/<token>`` link is a bearer credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from jinja2 import TemplateError
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.db.base import utcnow
+from bridge.db.engine import session_scope
+from bridge.db.invoices import Message, MessageStatus
+from bridge.invoices.email import (
+    KINDS,
+    UNSUBSCRIBABLE_KINDS,
+    Mailer,
+    SendError,
+    build_email,
+    message_id_for,
+    render,
+    valid_address,
+)
+from bridge.jobs import enqueue
+from bridge.jobs.registry import JobContext, PermanentFailure
+from bridge.tenancy.service import UnknownTenant
+
+if TYPE_CHECKING:
+    from bridge.runtime import Runtime
+    from bridge.tenancy.env import TenantEnv
+
+log = logging.getLogger(__name__)
+
+SEND_JOB = "message.send"
+_MAX_ERROR_CHARS = 2000
+
+# A pre-send check: given the tenant and the message about to go out, a reason to skip it, or None.
+Precheck = Callable[["TenantEnv", Message], "str | None"]
+_prechecks: dict[str, list[Precheck]] = {}
+
+
+# Values computed when the message is sent rather than stored with it (the /pay link is a bearer
+# credential: the database keeps only the pay link's id, the URL with its signed token is made here).
+ContextResolver = Callable[["TenantEnv", Message, dict[str, Any]], dict[str, Any]]
+_resolvers: list[ContextResolver] = []
+
+
+def register_context_resolver(resolver: ContextResolver) -> None:
+    if resolver not in _resolvers:
+        _resolvers.append(resolver)
+
+
+def register_precheck(kind: str, check: Precheck) -> None:
+    """Run ``check`` before sending every message of ``kind``; registering the same function twice is a no-op."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    checks = _prechecks.setdefault(kind, [])
+    if check not in checks:
+        checks.append(check)
+
+
+def unregister_precheck(kind: str, check: Precheck) -> None:
+    checks = _prechecks.get(kind, [])
+    if check in checks:
+        checks.remove(check)
+
+
+def send_job_dedupe_key(message_id: int) -> str:
+    return f"{SEND_JOB}:{message_id}"
+
+
+def queue_message(session: Session, *, kb_tenant_id: str, kind: str, send_key: str, recipient: str | None,
+                  kb_account_id: str | None = None, kb_invoice_id: str | None = None,
+                  context: dict[str, Any], run_at: datetime | None = None) -> int | None:
+    """Add a message and its send job in the caller's transaction; its id, or None if ``send_key`` was used.
+
+    ``context`` is what the templates need, JSON-serialisable (amounts already formatted, see
+    :func:`bridge.invoices.formatting.format_amount`). A second call with the same (tenant, send key)
+    changes nothing, whatever its arguments.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    if not send_key or len(send_key) > 200:
+        raise ValueError("send_key must be 1 to 200 characters")
+    try:
+        context = json.loads(json.dumps(context))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"message context must be JSON-serialisable: {exc}") from None
+    now = utcnow()
+    values: dict[str, Any] = {
+        "kb_tenant_id": kb_tenant_id, "kb_account_id": kb_account_id, "kb_invoice_id": kb_invoice_id,
+        "channel": "email", "kind": kind, "send_key": send_key,
+        "recipient": recipient.strip() if isinstance(recipient, str) else None,
+        "status": MessageStatus.QUEUED, "attempts": 0, "context": context, "created_at": now, "updated_at": now}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(Message).values(**values)
+                 .on_conflict_do_nothing(index_elements=["kb_tenant_id", "send_key"]).returning(Message.id))
+    message_id = session.execute(statement).scalar_one_or_none()
+    if message_id is None:
+        log.info("message %s for tenant %s already queued", send_key, kb_tenant_id)
+        return None
+    enqueue(session, SEND_JOB, {"message_id": message_id}, kb_tenant_id=kb_tenant_id,
+            dedupe_key=send_job_dedupe_key(message_id), run_at=run_at)
+    log.info("message %s (%s) queued for %s", message_id, kind, values["recipient"] or "no recipient")
+    return message_id
+
+
+# -- the send job ---------------------------------------------------------------------------------------
+def _mailer(runtime: Runtime) -> Mailer:
+    injected = getattr(runtime, "mailer", None)
+    return injected if injected is not None else Mailer.from_settings(runtime.settings)
+
+
+def _domain(runtime: Runtime) -> str:
+    return urlsplit(runtime.settings.base_url).hostname or "bridge.invalid"
+
+
+def _load(ctx: JobContext, message_id: int) -> Message | None:
+    """On PostgreSQL, lock the row in the job's transaction for the whole send. SQLite locks the whole
+    database for a writing transaction, so there the row is read in its own short transaction and the
+    job's transaction is first used after SMTP (the job lease keeps other workers away)."""
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        return ctx.session.scalars(select(Message).where(Message.id == message_id).with_for_update()).one_or_none()
+    with session_scope(ctx.services.sessions) as session:
+        return session.get(Message, message_id)
+
+
+def _finish(session: Session, message: Message, status: MessageStatus, now: datetime, **values: Any) -> None:
+    session.execute(update(Message).where(Message.id == message.id, Message.status != MessageStatus.SENT)
+                    .values(status=status, updated_at=now, **values))
+    log.info("message %s (%s) to %s: %s%s", message.id, message.kind, message.recipient or "no recipient",
+             status.value, f" ({values['last_error']})" if values.get("last_error") else "")
+
+
+def _skip(ctx: JobContext, message: Message, reason: str) -> None:
+    _finish(ctx.session, message, MessageStatus.SKIPPED, ctx.now, last_error=reason[:_MAX_ERROR_CHARS])
+
+
+def _fail(ctx: JobContext, message: Message, error: str) -> None:
+    """FAILED with the error, committed on its own: the job's transaction is about to roll back."""
+    ctx.session.rollback()  # releases the PostgreSQL row lock; on SQLite nothing was written yet
+    with session_scope(ctx.services.sessions) as session:
+        _finish(session, message, MessageStatus.FAILED, ctx.now, last_error=error[:_MAX_ERROR_CHARS],
+                attempts=Message.attempts + 1)
+
+
+def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The ``message.send`` job: render and send one message, once."""
+    try:
+        message_id = int(payload["message_id"])
+    except (KeyError, TypeError, ValueError):
+        raise PermanentFailure(f"bad {SEND_JOB} payload") from None
+    runtime: Runtime = ctx.services
+    message = _load(ctx, message_id)
+    if message is None:
+        raise PermanentFailure(f"no message {message_id}")
+    if message.status in (MessageStatus.SENT, MessageStatus.SKIPPED):
+        log.info("message %s (%s) already %s", message.id, message.kind, message.status.value)
+        return
+
+    if not message.recipient:
+        return _skip(ctx, message, "no recipient address")
+    if not valid_address(message.recipient):
+        return _skip(ctx, message, "recipient is not a valid email address")
+    try:
+        env = runtime.tenant_env(message.kb_tenant_id)
+    except UnknownTenant:
+        return _skip(ctx, message, "tenant is no longer mapped")
+    for check in _prechecks.get(message.kind, ()):
+        reason = check(env, message)  # an exception here retries the job (e.g. Kill Bill unreachable)
+        if reason:
+            return _skip(ctx, message, reason)
+
+    email_settings = env.settings.email
+    if not email_settings.sender:
+        _fail(ctx, message, "the tenant has no email sender (tenant setting email.sender)")
+        raise PermanentFailure("tenant has no email sender; set email.sender, then `bridge jobs retry`")
+    context = dict(message.context or {})
+    for resolve in _resolvers:
+        context.update(resolve(env, message, context))
+    context["brand_name"] = context.get("brand_name") or email_settings.brand_name or ""
+    try:
+        rendered = render(message.kind, context, kb_tenant_id=message.kb_tenant_id,
+                          templates_dir=runtime.settings.templates_dir)
+    except TemplateError as exc:
+        _fail(ctx, message, f"template error: {type(exc).__name__}: {exc}")
+        raise PermanentFailure(f"template error in {message.kind}: {exc}") from exc
+
+    header_id = message_id_for(message.id, message.kb_tenant_id, message.send_key, _domain(runtime))
+    email = build_email(rendered=rendered, sender=email_settings.sender, recipient=message.recipient,
+                        brand_name=context["brand_name"] or None, reply_to=email_settings.reply_to,
+                        message_id=header_id, date=ctx.now, unsubscribe=message.kind in UNSUBSCRIBABLE_KINDS)
+    try:
+        _mailer(runtime).send(email)
+    except SendError as exc:
+        if exc.permanent:
+            return _skip(ctx, message, f"refused by the SMTP server: {exc}")
+        _fail(ctx, message, str(exc))
+        raise
+    # Same transaction as the job's completion (see the module docstring for the crash window).
+    _finish(ctx.session, message, MessageStatus.SENT, ctx.now, provider_message_id=header_id, sent_at=ctx.now,
+            subject=rendered.subject[:500], last_error=None, attempts=Message.attempts + 1)

@@ -1,0 +1,61 @@
+"""Who pays by link: the tenant's ``pay_by_link`` settings, overridable per account.
+
+The Kill Bill custom field ``PAY_BY_LINK`` on the account (``always`` / ``never``) wins over the tenant's
+policy. Otherwise an account pays by link when it is tagged AUTO_PAY_OFF or MANUAL_PAY (Kill Bill will
+not charge it), when its default payment method in the bridge has no usable mandate or saved payment
+method (Kill Bill would fail to charge it), and after a final failure of an automatic payment. An account
+whose default payment method belongs to another plugin is that plugin's business: no link.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+
+from bridge.db.engine import session_scope
+from bridge.db.payments import PaymentMethod, PaymentMethodState
+from bridge.tenancy.env import TenantEnv
+from killbill_client.models import Account
+
+OVERRIDE_FIELD = "PAY_BY_LINK"
+MANUAL_PAY, NO_MANDATE, FAILED_PAYMENT, ALWAYS = "manual_pay", "no_mandate", "failed_payment", "account_override"
+
+
+def account_override(env: TenantEnv, account_id: UUID) -> str | None:
+    """``always``, ``never`` or None (any other value is ignored)."""
+    value = env.killbill.custom_fields.get_value(account_id, OVERRIDE_FIELD)
+    value = (value or "").strip().lower()
+    return value if value in ("always", "never") else None
+
+
+def has_usable_method(env: TenantEnv, account: Account) -> bool | None:
+    """True/False for a default payment method of the bridge; None when the default is another plugin's."""
+    if account.payment_method_id is None:
+        return False
+    with session_scope(env.sessions) as session:
+        row = session.scalars(select(PaymentMethod).where(
+            PaymentMethod.kb_tenant_id == env.tenant_id,
+            PaymentMethod.kb_payment_method_id == str(account.payment_method_id))).one_or_none()
+        if row is None:
+            # Not carried by the bridge: another plugin's (or one the bridge never saw).
+            return None
+        return row.state is PaymentMethodState.ACTIVE and bool(row.hs_mandate_id or row.hs_payment_method_id)
+
+
+def pay_by_link_reason(env: TenantEnv, account: Account, *, after_failure: bool = False) -> str | None:
+    """Why this account's invoice is paid by link now, or None when it is not."""
+    assert account.account_id is not None
+    override = account_override(env, account.account_id)
+    if override == "never":
+        return None
+    if override == "always":
+        return ALWAYS
+    policy = env.settings.pay_by_link
+    if after_failure:
+        return FAILED_PAYMENT if policy.after_failed_payment else None
+    if policy.manual_pay_accounts and env.killbill.tags.is_manual_pay(account.account_id):
+        return MANUAL_PAY
+    if policy.accounts_without_mandate and has_usable_method(env, account) is False:
+        return NO_MANDATE
+    return None
