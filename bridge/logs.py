@@ -30,7 +30,9 @@ _secret_pattern: re.Pattern[str] | None = None
 # Shortest secret we redact by value: shorter strings would match ordinary words.
 _MIN_SECRET_LENGTH = 6
 
-_CARD_CANDIDATE = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
+# 13–19 digits, optionally grouped by spaces or dashes, standing alone: not part of a longer token such
+# as a UUID, whose leading groups ("08945464-6183-4500-…") can pass Luhn by chance.
+_CARD_CANDIDATE = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w.]|-\w)")
 _SENSITIVE_KEYS = (r"api[-_]?key|api[-_]?secret|secret|password|passwd|token|authorization|"
                    r"hash[-_]?key|cvc|cvv|card[-_]?number|card_cvc|signature")
 # "key": "value" (JSON) and 'key': 'value' (Python reprs).

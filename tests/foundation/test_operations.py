@@ -133,6 +133,8 @@ def test_tenant_secrets_are_redacted_once_loaded(runtime, admin_headers, client,
     ("4000-0566-5566-5556", True),
     ("order 12345678901234", False),  # fails Luhn: an ordinary reference number
     ("1700000000000", False),
+    ("account 08945464-6183-4500-a65f-407849938faf", False),  # a UUID whose digits happen to pass Luhn
+    ("card 4242-4242-4242-4242, thanks", True),
 ])
 def test_card_detection_uses_luhn(text: str, expected: bool) -> None:
     assert looks_like_card_number(text) is expected
