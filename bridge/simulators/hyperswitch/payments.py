@@ -579,14 +579,10 @@ def settle(state: SimulatorState, payment: Payment, status: str, *, error_code: 
 
 def notify(state: SimulatorState, payment: Payment) -> None:
     """Emit the event of the payment's current status, if it has one and the profile wants it."""
-    event_type = webhooks.PAYMENT_EVENTS.get(payment.status)
-    profile = state.profile(payment.merchant_id, payment.profile_id)
-    if event_type is None or profile is None:
-        return
-    enabled = (profile.webhook_details or {}).get("payment_statuses_enabled")
-    if enabled and payment.status not in enabled:
-        return
-    state.emit(profile, payment.payment_id, event_type, "payment_details", render(state, payment))
+    state.emit_for_status(merchant_id=payment.merchant_id, profile_id=payment.profile_id,
+                          object_id=payment.payment_id, status=payment.status, events=webhooks.PAYMENT_EVENTS,
+                          statuses_enabled="payment_statuses_enabled", content_type="payment_details",
+                          render=lambda: render(state, payment))
 
 
 def render(state: SimulatorState, payment: Payment, *, expand_attempts: bool = False,

@@ -405,14 +405,10 @@ def settle(state: SimulatorState, payout: Payout, status: str, *, error_code: st
 
 def notify(state: SimulatorState, payout: Payout) -> None:
     """Emit the event of the payout's current status, if it has one and the profile wants it."""
-    event_type = webhooks.PAYOUT_EVENTS.get(payout.status)
-    profile = state.profile(payout.merchant_id, payout.profile_id)
-    if event_type is None or profile is None:
-        return
-    enabled = (profile.webhook_details or {}).get("payout_statuses_enabled")
-    if enabled and payout.status not in enabled:
-        return
-    state.emit(profile, payout.payout_id, event_type, "payout_details", render(state, payout))
+    state.emit_for_status(merchant_id=payout.merchant_id, profile_id=payout.profile_id,
+                          object_id=payout.payout_id, status=payout.status, events=webhooks.PAYOUT_EVENTS,
+                          statuses_enabled="payout_statuses_enabled", content_type="payout_details",
+                          render=lambda: render(state, payout))
 
 
 def render(state: SimulatorState, payout: Payout) -> dict[str, Any]:

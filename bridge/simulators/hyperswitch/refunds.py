@@ -159,15 +159,11 @@ def settle(state: SimulatorState, refund: Refund, status: str, *, notify_merchan
 
 
 def notify(state: SimulatorState, refund: Refund) -> None:
-    event_type = webhooks.REFUND_EVENTS.get(refund.status)
-    profile = state.profile(refund.merchant_id, refund.profile_id)
-    if event_type is None or profile is None:
-        return
-    enabled = (profile.webhook_details or {}).get("refund_statuses_enabled")
-    names = webhooks.REFUND_STORAGE_NAMES[refund.status] + (refund.status,)
-    if enabled and not set(names) & set(enabled):
-        return
-    state.emit(profile, refund.refund_id, event_type, "refund_details", render(refund))
+    # The profile's list takes refund storage names (success, failure, …) as well as API names.
+    state.emit_for_status(merchant_id=refund.merchant_id, profile_id=refund.profile_id, object_id=refund.refund_id,
+                          status=refund.status, events=webhooks.REFUND_EVENTS,
+                          statuses_enabled="refund_statuses_enabled", content_type="refund_details",
+                          render=lambda: render(refund), names=webhooks.REFUND_STORAGE_NAMES.get(refund.status, ()))
 
 
 def render(refund: Refund) -> dict[str, Any]:

@@ -105,6 +105,20 @@ class SimulatorState:
         return (self.refund_behaviour.get((merchant_id, payment_id))
                 or self.refund_behaviour.get((merchant_id, None)) or "succeeded")
 
+    def emit_for_status(self, *, merchant_id: str, profile_id: str | None, object_id: str, status: str,
+                        events: dict[str, str], statuses_enabled: str, content_type: str,
+                        render: Callable[[], dict[str, Any]], names: tuple[str, ...] = ()) -> None:
+        """Emit the event of an object's current status, if it has one and the profile's
+        ``<statuses_enabled>`` list (when set) names the status (or one of its other ``names``)."""
+        event_type = events.get(status)
+        profile = self.profile(merchant_id, profile_id)
+        if event_type is None or profile is None:
+            return
+        enabled = (profile.webhook_details or {}).get(statuses_enabled)
+        if enabled and not {status, *names} & set(enabled):
+            return
+        self.emit(profile, object_id, event_type, content_type, render())
+
     def emit(self, profile: Profile, object_id: str, event_type: str, content_type: str,
              obj: dict[str, Any]) -> None:
         """Queue a signed event to the profile's webhook URL; at most one per (object, event type)."""
