@@ -174,12 +174,15 @@ _DATABASE_FIXTURES = {"database_url", "empty_database_url", "postgres_server"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On the PostgreSQL run, keep only the tests that touch a database: the rest ran on the SQLite run."""
+    """On the PostgreSQL run, keep only the tests that touch a database: the rest ran on the SQLite run.
+
+    Browser tests use a database but test pages, not the backend: they run on the SQLite run only."""
     if not on_postgres():
         return
     keep, drop = [], []
     for item in items:
-        (keep if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())) else drop).append(item)
+        database = _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if database and item.get_closest_marker("browser") is None else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
