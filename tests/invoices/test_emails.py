@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
@@ -33,6 +29,7 @@ from bridge.jobs.queue import RetryPolicy
 from bridge.jobs.registry import JobContext
 from bridge.jobs.worker import Worker, WorkerConfig
 from bridge.settings import Settings, load_settings
+from bridge.simulators.smtp import SmtpSink
 from bridge.tenancy import service
 from bridge.tenancy.schemas import TenantCreate
 from tests.conftest import ADMIN_TOKEN, MASTER_KEY
@@ -44,71 +41,8 @@ REPLY_TO = "help@acme.test"
 PAYOR = "payor@customer.test"
 
 
-# -- a real SMTP server ---------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    content: bytes
-    authenticated_as: str | None
-    tls: bool
-
-    @property
-    def email(self) -> EmailMessage:
-        return message_from_bytes(self.content, policy=policy.default)  # type: ignore[return-value]
-
-
-@dataclass
-class RecordingHandler:
-    received: list[Received] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
-                                      or envelope.content, login, _encrypted(server, session)))
-        return "250 Message accepted for delivery"
-
-
-def _encrypted(server, session) -> bool:  # type: ignore[no-untyped-def]
-    """STARTTLS sets session.ssl; an implicit-TLS connection shows in the transport."""
-    return session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
-
-
-class SmtpServer:
-    """aiosmtpd on a loopback port; stop() and start() again on the same port simulate an outage."""
-
-    def __init__(self, port: int | None = None, **smtp_options: Any) -> None:
-        self.port = port or free_port()
-        self.handler = RecordingHandler()
-        self.options = smtp_options
-        self.controller: Controller | None = None
-
-    @property
-    def received(self) -> list[Received]:
-        return self.handler.received
-
-    def start(self) -> SmtpServer:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, **self.options)
-        self.controller.start()
-        return self
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+# -- a real SMTP server (bridge.simulators.smtp, shared with `bridge demo`) -------------------------
+SmtpServer = SmtpSink
 
 
 @pytest.fixture
