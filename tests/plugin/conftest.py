@@ -21,10 +21,9 @@ from bridge.simulators.hyperswitch import SimulatorState
 from bridge.simulators.hyperswitch import create_app as hyperswitch_app
 from bridge.simulators.killbill import KillBillState
 from bridge.simulators.killbill import create_app as killbill_app
+from bridge.simulators.payors import save_card
 from bridge.simulators.server import BackgroundServer
 from hyperswitch_client import HyperswitchClient
-from hyperswitch_client.common import CustomerAcceptance
-from hyperswitch_client.payments import PaymentCreateParams, PaymentMethodData
 from killbill_client import KillBillClient
 from killbill_client.models import Account
 from tests.foundation.factories import tenant_payload
@@ -152,24 +151,6 @@ class Payor:
 def new_account(kb: KillBillClient, currency: str = "USD") -> Account:
     return kb.accounts.create(Account(name="Ada Lovelace", email="ada@example.test", currency=currency,
                                       external_key=f"ada-{uuid.uuid4().hex[:8]}"))
-
-
-def save_card(hs: HyperswitchClient, customer_id: str, number: str = APPROVE, *, mandate: bool = True,
-              currency: str = "USD") -> tuple[str, str | None]:
-    """A customer-initiated payment that saves the card for later off-session charges."""
-    from hyperswitch_client.payments import MandateAmountData, MandateData, MultiUseMandate
-
-    acceptance = CustomerAcceptance(acceptance_type="offline")
-    mandate_data = MandateData(customer_acceptance=acceptance, mandate_type=MultiUseMandate(
-        multi_use=MandateAmountData(amount=10_000_000, currency=currency))) if mandate else None
-    payment = hs.payments.create(PaymentCreateParams(
-        amount=100, currency=currency, confirm=True, customer_id=customer_id, setup_future_usage="off_session",
-        customer_acceptance=acceptance, payment_method="card", mandate_data=mandate_data,
-        payment_method_data=PaymentMethodData.model_validate({"card": {
-            "card_number": number, "card_exp_month": "12", "card_exp_year": "2035", "card_holder_name": "Ada",
-            "card_cvc": "123"}})))
-    assert payment.payment_method_id, payment
-    return payment.payment_method_id, payment.mandate_id
 
 
 def payment_call(account_id: str, amount: str | Decimal, currency: str = "USD", **extra: Any) -> dict[str, Any]:
