@@ -127,17 +127,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
     """Run durable jobs (webhook processing, emails, reminders, sweeps)."""
-    from bridge.jobs.catalog import PERIODIC_JOBS, build_registry
-    from bridge.jobs.queue import RetryPolicy
-    from bridge.jobs.worker import Worker, WorkerConfig
+    from bridge.jobs.catalog import build_worker
 
     runtime = _runtime(ctx)
     runtime.migrate_if_configured()
-    settings = runtime.settings
-    config = WorkerConfig(poll_seconds=settings.worker_poll_seconds, lease_seconds=settings.job_lease_seconds,
-                          policy=RetryPolicy(settings.job_max_attempts, settings.job_backoff_base_seconds,
-                                             settings.job_backoff_max_seconds), periodic=PERIODIC_JOBS)
-    job_worker = Worker(runtime.sessions, build_registry(), config, services=runtime)
+    job_worker = build_worker(runtime)
     if once:
         click.echo(f"ran {job_worker.run_until_idle()} job(s)")
         return

@@ -1,12 +1,15 @@
-"""The registry of every job kind the worker runs, gathered from the capabilities that define them."""
+"""The registry of every job kind the worker runs, gathered from the capabilities that define them, and the
+worker `bridge worker` runs with them."""
 
 from __future__ import annotations
 
 from bridge.invoices import handlers as _invoice_handlers  # noqa: F401  (registers Kill Bill event handlers)
 from bridge.invoices import messages
 from bridge.jobs.registry import JobRegistry
-from bridge.jobs.worker import PeriodicJob
+from bridge.jobs.queue import RetryPolicy
+from bridge.jobs.worker import PeriodicJob, Worker, WorkerConfig
 from bridge.payments import killbill_sync, sweeper
+from bridge.runtime import Runtime
 from bridge.webhooks import inbox
 from bridge.webhooks import killbill as _killbill_processor  # noqa: F401  (registers its processor)
 from bridge.webhooks.process import process_inbound_event
@@ -22,3 +25,12 @@ def build_registry() -> JobRegistry:
     registry.register(sweeper.SWEEP_JOB, sweeper.sweep)
     registry.register(messages.SEND_JOB, messages.send_message)
     return registry
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    """A worker for every job kind and the periodic jobs, paced by the runtime's settings."""
+    settings = runtime.settings
+    config = WorkerConfig(poll_seconds=settings.worker_poll_seconds, lease_seconds=settings.job_lease_seconds,
+                          policy=RetryPolicy(settings.job_max_attempts, settings.job_backoff_base_seconds,
+                                             settings.job_backoff_max_seconds), periodic=PERIODIC_JOBS)
+    return Worker(runtime.sessions, build_registry(), config, services=runtime)
