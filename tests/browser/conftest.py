@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Run as root on a closed network: no sandbox, nothing phoning home, no QUIC, no first-run dialogs.
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 375, "height": 812}
+expect.set_options(timeout=TIMEOUT_MS)
 
 _HERE = Path(__file__).parent
 
