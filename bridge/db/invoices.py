@@ -3,7 +3,8 @@
 A ``PayLink`` is the bridge's side of one invoice that a payor pays by hand: the ``/pay/<token>`` page
 (the token is signed and names the link), the Hyperswitch payment link currently offered for it, and
 whether it was recorded in Kill Bill. A ``Message`` is one notification to a payor; its ``send_key``
-(invoice, kind, sequence) makes sending at most once.
+(invoice, kind, sequence) makes sending at most once. A ``ReminderOptOut`` is a payor's "no more reminders"
+(List-Unsubscribe), per Kill Bill account.
 """
 
 from __future__ import annotations
@@ -83,3 +84,14 @@ class Message(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]
+
+
+class ReminderOptOut(Base):
+    """The payor of this account asked for no more payment reminders (transactional emails still go out)."""
+
+    __tablename__ = "reminder_opt_outs"
+
+    kb_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kb_account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # one_click (RFC 8058: the mailbox's POST) or page
+    created_at: Mapped[created_at]

@@ -47,14 +47,24 @@ class PayByLinkSettings(_Strict):
     after_failed_payment: bool = Field(True, description="after a final failure of an automatic payment")
     link_valid_days: int = Field(60, ge=1, le=365)
     offer_to_save_card: bool = False
+    saved_card_becomes_default: bool = Field(
+        False, description="a card the payor saves on a link payment becomes the account's default payment "
+                           "method in Kill Bill (so Kill Bill charges it automatically next time)")
     record_as_external_payment: bool = Field(
         False, description="record a link payment as a Kill Bill external payment when the account has no "
                            "payment method of the bridge's plugin (deployments without the Java plugin)")
+    payment_terms_days: int | None = Field(
+        None, ge=0, le=365, description="Kill Bill invoices carry no due date: an invoice is due this many days "
+                                        "after its invoice date (the account's custom field PAYMENT_TERMS_DAYS "
+                                        "overrides it); unset, invoices have no due date")
 
 
 class ReminderSettings(_Strict):
     days_after_invoice: Annotated[list[int], AfterValidator(_days)] = Field(default_factory=lambda: [3, 7, 14])
-    days_before_due: Annotated[list[int], AfterValidator(_days)] = Field(default_factory=list)
+    days_before_due: Annotated[list[int], AfterValidator(_days)] = Field(
+        default_factory=list, description="needs a due date (pay_by_link.payment_terms_days)")
+    send_hour: int = Field(9, ge=0, le=23, description="hour of the day, in the account's time zone, at which "
+                                                       "reminders go out")
 
 
 class ReconciliationSettings(_Strict):
