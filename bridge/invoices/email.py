@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -89,7 +90,7 @@ def template_environment(kb_tenant_id: str, templates_dir: Path | None) -> Sandb
 
 # Keys every template may test without the caller having to give them.
 _OPTIONAL_KEYS = ("account_name", "invoice_number", "invoice_date", "due_date", "amount_due", "pay_url",
-                  "reminder_number", "amount_paid")
+                  "reminder_number", "amount_paid", "remaining_due", "unsubscribe_url", "can_save_card")
 
 
 def render(kind: str, context: dict[str, Any], *, kb_tenant_id: str,
@@ -110,6 +111,24 @@ def render(kind: str, context: dict[str, Any], *, kb_tenant_id: str,
 
 
 # -- the MIME message -----------------------------------------------------------------------------------
+class _Policy(EmailPolicy):
+    """The default policy, except that List-Unsubscribe is folded only between its URIs: a URI longer than a
+    line stays whole (the default would turn it into RFC 2047 encoded-words, which no mailbox reads as a URL)."""
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() != "list-unsubscribe":
+            return super().fold(name, value)
+        uris = [uri.strip() for uri in str(value).split(",")]
+        return f"{name}: " + f",{self.linesep} ".join(uris) + self.linesep
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() != "list-unsubscribe":
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+_POLICY = _Policy()
+
 def message_id_for(message_id: int, kb_tenant_id: str, send_key: str, domain: str) -> str:
     """A stable Message-ID: every (re)send of one message carries the same id, so receivers can dedupe."""
     digest = hashlib.sha256(f"{kb_tenant_id}\0{send_key}".encode()).hexdigest()[:20]
@@ -118,9 +137,13 @@ def message_id_for(message_id: int, kb_tenant_id: str, send_key: str, domain: st
 
 def build_email(*, rendered: RenderedEmail, sender: str, recipient: str, brand_name: str | None = None,
                 reply_to: str | None = None, message_id: str, date: datetime,
-                unsubscribe: bool = False) -> EmailMessage:
-    """A multipart/alternative message (plain text first, HTML preferred) with the bridge's headers."""
-    email = EmailMessage()
+                unsubscribe: bool = False, unsubscribe_url: str | None = None) -> EmailMessage:
+    """A multipart/alternative message (plain text first, HTML preferred) with the bridge's headers.
+
+    ``unsubscribe``: List-Unsubscribe, with the one-click ``unsubscribe_url`` (RFC 8058: an HTTPS URI that
+    takes a POST, announced by List-Unsubscribe-Post) before the mailto fallback when there is one.
+    """
+    email = EmailMessage(policy=_POLICY)
     email["From"] = Address(display_name=brand_name or "", addr_spec=sender)
     email["To"] = Address(addr_spec=recipient)
     if reply_to:
@@ -131,7 +154,10 @@ def build_email(*, rendered: RenderedEmail, sender: str, recipient: str, brand_n
     # RFC 3834: an automatic message; autoresponders must not answer it.
     email["Auto-Submitted"] = "auto-generated"
     if unsubscribe:
-        email["List-Unsubscribe"] = f"<mailto:{reply_to or sender}?subject=unsubscribe>"
+        mailto = f"<mailto:{reply_to or sender}?subject=unsubscribe>"
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>, {mailto}" if unsubscribe_url else mailto
+        if unsubscribe_url:
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(rendered.text, subtype="plain", charset="utf-8")
     email.add_alternative(rendered.html, subtype="html", charset="utf-8")
     return email

@@ -2,10 +2,14 @@
 Hyperswitch webhook processor calls for pay-link payments.
 
 * INVOICE_CREATION: a committed invoice with a balance, for an account that pays by link
-  (:mod:`bridge.invoices.policy`) → its PayLink and the ``pay_link`` email.
-* INVOICE_PAYMENT_FAILED: only a final failure (not PENDING, no retry scheduled) → PayLink and the
-  ``payment_failed`` email, when the policy says so.
-* INVOICE_PAYMENT_SUCCESS / INVOICE_ADJUSTMENT: the invoice re-read; at zero → the PayLink PAID/VOIDED.
+  (:mod:`bridge.invoices.policy`) → its PayLink, the ``pay_link`` email and the reminder schedule.
+* INVOICE_PAYMENT_FAILED: only a final failure (not PENDING, no retry scheduled) → PayLink, the
+  ``payment_failed`` email ("pay here or update your card") and the reminder schedule, when the policy
+  says so.
+* INVOICE_PAYMENT_SUCCESS / INVOICE_ADJUSTMENT: the invoice re-read; at zero → the PayLink PAID/VOIDED
+  (and its pending reminders stopped). A successful payment of an invoice the bridge asked the payor to
+  pay, made with a payment method of the bridge (an automatic payment, or the link payment itself) → the
+  payor's receipt, once per payment.
 
 Every handler treats the notification as a hint and re-reads Kill Bill.
 """
@@ -13,16 +17,16 @@ Every handler treats the notification as a hint and re-reads Kill Bill.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from decimal import Decimal
 from uuid import UUID
 
 import killbill_client as kb
 from bridge.db.engine import session_scope
 from bridge.db.invoices import PayLink
-from bridge.invoices import messages, paylinks, policy
-from bridge.invoices.formatting import format_amount, format_date
-from bridge.invoices.paylinks import pay_url
+from bridge.invoices import notices, paylinks, policy, reminders
+from bridge.invoices import resolvers as _resolvers  # noqa: F401  (registers the send-time context of emails)
 from bridge.jobs import RetryLater
+from bridge.payment_methods import store
 from bridge.tenancy.env import TenantEnv
 from bridge.webhooks.inbox import EventResult
 from bridge.webhooks.killbill import Notification, register_handler
@@ -47,37 +51,27 @@ def _read(env: TenantEnv, invoice_id: UUID) -> tuple[Invoice, Account] | None:
         return None
 
 
-def email_context(env: TenantEnv, invoice: Invoice, account: Account, link: PayLink) -> dict[str, Any]:
-    """What a payor email shows; the /pay URL itself is made at send time (``_pay_url``), never stored."""
-    locale = account.locale or "en_US"
-    currency = invoice.currency or account.currency or "USD"
-    return {"pay_link_id": link.id, "invoice_number": invoice.invoice_number, "invoice_id": str(invoice.invoice_id),
-            "invoice_date": format_date(invoice.invoice_date, locale),
-            "amount_due": format_amount(invoice.balance, currency, locale) if invoice.balance is not None else None,
-            "currency": currency, "account_name": account.name, "locale": locale,
-            "brand_name": env.settings.email.brand_name}
+def ask_to_pay(env: TenantEnv, *, kind: str, sequence: object, invoice: Invoice, account: Account,
+               reason: str) -> tuple[PayLink, bool, int]:
+    """The invoice's pay link, its email and its reminders, all queued in one transaction (each once).
 
-
-def _pay_url(env: TenantEnv, message: Any, context: dict[str, Any]) -> dict[str, Any]:
-    link_id = context.get("pay_link_id")
-    if link_id is None:
-        return {}
+    Returns the link, whether the email is new, and how many reminders were newly scheduled.
+    """
+    assert account.account_id is not None and invoice.invoice_id is not None
+    link, _url = paylinks.open_pay_link(env, account.account_id, invoice.invoice_id, reason)
+    due = policy.due_date(env, invoice, account)
+    context = notices.invoice_context(env, invoice, account, link.id, due)
     with session_scope(env.sessions) as session:
-        link = session.get(PayLink, link_id)
-    return {"pay_url": pay_url(env, link)} if link is not None and link.kb_tenant_id == env.tenant_id else {}
+        queued = notices.queue(session, env, kind=kind, sequence=sequence, account=account, invoice=invoice,
+                               context=context)
+        planned = reminders.schedule(session, env, link=link, invoice=invoice, account=account, due=due,
+                                     context=context)
+    return link, queued, len(planned)
 
 
-messages.register_context_resolver(_pay_url)
-
-
-def queue_email(env: TenantEnv, *, kind: str, send_key: str, account: Account, invoice: Invoice,
-                context: dict[str, Any]) -> bool:
-    """Queue one payor email (at most once per ``send_key``)."""
-    with session_scope(env.sessions) as session:
-        queued = messages.queue_message(session, kb_tenant_id=env.tenant_id, kind=kind, send_key=send_key,
-                                        recipient=account.email, kb_account_id=str(account.account_id),
-                                        kb_invoice_id=str(invoice.invoice_id), context=context)
-    return queued is not None
+def _asked(kind: str, link: PayLink, queued: bool, planned: int) -> str:
+    return (f"pay link {link.id}; {kind} email {'queued' if queued else 'already queued'}"
+            + (f"; {planned} reminder(s) scheduled" if planned else ""))
 
 
 def invoice_creation(env: TenantEnv, notification: Notification) -> EventResult:
@@ -94,11 +88,10 @@ def invoice_creation(env: TenantEnv, notification: Notification) -> EventResult:
     reason = policy.pay_by_link_reason(env, account)
     if reason is None:
         return EventResult.skipped(f"account {account.account_id} does not pay by link")
-    link, _url = paylinks.open_pay_link(env, account.account_id, invoice_id, reason)  # type: ignore[arg-type]
-    queued = queue_email(env, kind="pay_link", send_key=f"{invoice_id}:pay_link:1", account=account,
-                         invoice=invoice, context=email_context(env, invoice, account, link))
-    return EventResult.processed(f"pay link {link.id} for invoice {invoice_id} ({reason})"
-                                 + ("; pay_link email queued" if queued else "; pay_link email already queued"))
+    link, queued, planned = ask_to_pay(env, kind=notices.PAY_LINK, sequence=1, invoice=invoice, account=account,
+                                       reason=reason)
+    return EventResult.processed(f"invoice {invoice_id} ({reason}): " + _asked(notices.PAY_LINK, link, queued,
+                                                                               planned))
 
 
 def _final_failure(payment: Any) -> tuple[bool, str]:
@@ -134,11 +127,10 @@ def invoice_payment_failed(env: TenantEnv, notification: Notification) -> EventR
     reason = policy.pay_by_link_reason(env, account, after_failure=True)
     if reason is None:
         return EventResult.skipped(f"account {account.account_id} gets no link after a failed payment")
-    link, _url = paylinks.open_pay_link(env, account.account_id, invoice_id, reason)  # type: ignore[arg-type]
-    queued = queue_email(env, kind="payment_failed", send_key=f"{invoice_id}:payment_failed:{payment_id}",
-                         account=account, invoice=invoice, context=email_context(env, invoice, account, link))
-    return EventResult.processed(f"payment {payment_id} failed ({why}): pay link {link.id}"
-                                 + ("; payment_failed email queued" if queued else "; email already queued"))
+    link, queued, planned = ask_to_pay(env, kind=notices.PAYMENT_FAILED, sequence=payment_id, invoice=invoice,
+                                       account=account, reason=reason)
+    return EventResult.processed(f"payment {payment_id} failed ({why}): "
+                                 + _asked(notices.PAYMENT_FAILED, link, queued, planned))
 
 
 def invoice_settled(env: TenantEnv, notification: Notification) -> EventResult:
@@ -148,11 +140,37 @@ def invoice_settled(env: TenantEnv, notification: Notification) -> EventResult:
     link = paylinks.find_for_invoice(env, invoice_id)
     if link is None:
         return EventResult.skipped(f"invoice {invoice_id} has no pay link")
-    try:
-        link, now = paylinks.refresh(env, link)
-    except kb.NotFoundError:
+    read = _read(env, invoice_id)
+    if read is None:
         return EventResult.skipped(f"Kill Bill has no invoice {invoice_id} in this tenant")
-    return EventResult.processed(f"pay link {link.id} is {link.state.value} (invoice balance {now.balance})")
+    invoice, account = read
+    link, now = paylinks.refresh(env, link, invoice)
+    outcome = f"pay link {link.id} is {link.state.value} (invoice balance {now.balance})"
+    if notification.event_type == "INVOICE_PAYMENT_SUCCESS":
+        outcome += "; " + _receipt(env, link, invoice, account, _uuid(notification.metadata.get("paymentId")))
+    return EventResult.processed(outcome)
+
+
+def _receipt(env: TenantEnv, link: PayLink, invoice: Invoice, account: Account, payment_id: UUID | None) -> str:
+    """Queue the receipt of a successful payment made with a payment method of the bridge."""
+    if payment_id is None:
+        return "no payment named: no receipt"
+    try:
+        payment = env.killbill.payments.get(payment_id)
+    except kb.NotFoundError:
+        return f"Kill Bill has no payment {payment_id}: no receipt"
+    paid = sum((t.processed_amount or Decimal(0) for t in payment.transactions or []
+                if str(t.status) == "SUCCESS" and str(t.transaction_type) in ("PURCHASE", "CAPTURE")), Decimal(0))
+    if paid <= 0:
+        return f"payment {payment_id} paid nothing (a refund or a chargeback?): no receipt"
+    ours = str(payment_id) == link.kb_payment_id or (
+        payment.payment_method_id is not None and store.find(env, payment.payment_method_id) is not None)
+    if not ours:
+        return f"payment {payment_id} was not made through the bridge: no receipt"
+    with session_scope(env.sessions) as session:
+        queued = notices.queue_receipt(session, env, invoice=invoice, account=account, pay_link_id=link.id,
+                                       kb_payment_id=payment_id, amount_paid=paid)
+    return f"receipt of payment {payment_id} {'queued' if queued else 'already queued'}"
 
 
 def on_hyperswitch_payment(env: TenantEnv, hs_payment_id: str) -> EventResult | None:

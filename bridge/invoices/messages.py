@@ -5,9 +5,12 @@
 transaction, so a message exists exactly when its job does. The job (:func:`send_message`):
 
 1. loads the message; SENT or SKIPPED → done (a replayed or repeated job sends nothing);
-2. skips it, with the reason recorded, when the recipient is missing or not an address, the tenant is
-   gone, or a registered pre-send check says so (e.g. the invoice was paid meanwhile);
-3. renders the tenant's templates and sends through SMTP;
+2. skips it, with the reason recorded, when the tenant is gone, a registered pre-send check says so (e.g.
+   the payor unsubscribed), a context resolver raises :class:`SkipMessage` (e.g. the invoice was paid
+   meanwhile), or the recipient is missing or not an address;
+3. renders the tenant's templates with the stored context and what the resolvers add at send time (the
+   ``/pay`` link, the current balance; a resolver may also give the payor's current ``recipient``), and
+   sends through SMTP;
 4. records SENT, the Message-ID and the time **in the job's own transaction**, which also completes the
    job: either both commit or neither does.
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -57,6 +60,7 @@ from bridge.invoices.email import (
     render,
     valid_address,
 )
+from bridge.invoices import tokens
 from bridge.jobs import enqueue
 from bridge.jobs.registry import JobContext, PermanentFailure
 from bridge.tenancy.service import UnknownTenant
@@ -77,8 +81,14 @@ _prechecks: dict[str, list[Precheck]] = {}
 
 # Values computed when the message is sent rather than stored with it (the /pay link is a bearer
 # credential: the database keeps only the pay link's id, the URL with its signed token is made here).
+# A resolver may raise SkipMessage; the key ``recipient`` in what it returns readdresses the message.
 ContextResolver = Callable[["TenantEnv", Message, dict[str, Any]], dict[str, Any]]
 _resolvers: list[ContextResolver] = []
+RECIPIENT = "recipient"
+
+
+class SkipMessage(Exception):
+    """Raised by a context resolver: this message must not go out (the reason is recorded)."""
 
 
 def register_context_resolver(resolver: ContextResolver) -> None:
@@ -103,6 +113,32 @@ def unregister_precheck(kind: str, check: Precheck) -> None:
 
 def send_job_dedupe_key(message_id: int) -> str:
     return f"{SEND_JOB}:{message_id}"
+
+
+def skip_pending(session: Session, *, kb_tenant_id: str, kinds: Collection[str], reason: str,
+                 kb_invoice_id: str | None = None, kb_account_id: str | None = None) -> int:
+    """Mark the not-yet-sent messages of these kinds (for one invoice or account) SKIPPED with ``reason``.
+
+    Their send jobs then find them skipped and send nothing. On PostgreSQL a message being sent right now
+    (its row locked by its job) is left to that job, which decides for itself (SKIP LOCKED: no waiting).
+    """
+    if kb_invoice_id is None and kb_account_id is None:
+        raise ValueError("name the invoice or the account whose messages to skip")
+    match = select(Message.id).where(Message.kb_tenant_id == kb_tenant_id, Message.kind.in_(list(kinds)),
+                                     Message.status.in_([MessageStatus.QUEUED, MessageStatus.FAILED]))
+    if kb_invoice_id is not None:
+        match = match.where(Message.kb_invoice_id == kb_invoice_id)
+    if kb_account_id is not None:
+        match = match.where(Message.kb_account_id == kb_account_id)
+    if session.get_bind().dialect.name == "postgresql":
+        match = match.with_for_update(skip_locked=True)
+    ids = list(session.scalars(match))
+    if not ids:
+        return 0
+    session.execute(update(Message).where(Message.id.in_(ids), Message.status != MessageStatus.SENT)
+                    .values(status=MessageStatus.SKIPPED, last_error=reason[:_MAX_ERROR_CHARS], updated_at=utcnow()))
+    log.info("%s pending message(s) of tenant %s skipped: %s", len(ids), kb_tenant_id, reason)
+    return len(ids)
 
 
 def queue_message(session: Session, *, kb_tenant_id: str, kind: str, send_key: str, recipient: str | None,
@@ -194,26 +230,31 @@ def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
         log.info("message %s (%s) already %s", message.id, message.kind, message.status.value)
         return
 
-    if not message.recipient:
-        return _skip(ctx, message, "no recipient address")
-    if not valid_address(message.recipient):
-        return _skip(ctx, message, "recipient is not a valid email address")
     try:
         env = runtime.tenant_env(message.kb_tenant_id)
     except UnknownTenant:
         return _skip(ctx, message, "tenant is no longer mapped")
+    tokens.for_runtime(runtime)  # links in the email are signed with this runtime's master keys
     for check in _prechecks.get(message.kind, ()):
         reason = check(env, message)  # an exception here retries the job (e.g. Kill Bill unreachable)
         if reason:
             return _skip(ctx, message, reason)
+    context = dict(message.context or {})
+    try:
+        for resolve in _resolvers:
+            context.update(resolve(env, message, context))
+    except SkipMessage as skip:
+        return _skip(ctx, message, str(skip))
+    recipient = (context.pop(RECIPIENT, None) or message.recipient or "").strip()
+    if not recipient:
+        return _skip(ctx, message, "no recipient address")
+    if not valid_address(recipient):
+        return _skip(ctx, message, "recipient is not a valid email address")
 
     email_settings = env.settings.email
     if not email_settings.sender:
         _fail(ctx, message, "the tenant has no email sender (tenant setting email.sender)")
         raise PermanentFailure("tenant has no email sender; set email.sender, then `bridge jobs retry`")
-    context = dict(message.context or {})
-    for resolve in _resolvers:
-        context.update(resolve(env, message, context))
     context["brand_name"] = context.get("brand_name") or email_settings.brand_name or ""
     try:
         rendered = render(message.kind, context, kb_tenant_id=message.kb_tenant_id,
@@ -223,9 +264,11 @@ def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
         raise PermanentFailure(f"template error in {message.kind}: {exc}") from exc
 
     header_id = message_id_for(message.id, message.kb_tenant_id, message.send_key, _domain(runtime))
-    email = build_email(rendered=rendered, sender=email_settings.sender, recipient=message.recipient,
+    unsubscribable = message.kind in UNSUBSCRIBABLE_KINDS
+    email = build_email(rendered=rendered, sender=email_settings.sender, recipient=recipient,
                         brand_name=context["brand_name"] or None, reply_to=email_settings.reply_to,
-                        message_id=header_id, date=ctx.now, unsubscribe=message.kind in UNSUBSCRIBABLE_KINDS)
+                        message_id=header_id, date=ctx.now, unsubscribe=unsubscribable,
+                        unsubscribe_url=context.get("unsubscribe_url") if unsubscribable else None)
     try:
         _mailer(runtime).send(email)
     except SendError as exc:
@@ -235,4 +278,4 @@ def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
         raise
     # Same transaction as the job's completion (see the module docstring for the crash window).
     _finish(ctx.session, message, MessageStatus.SENT, ctx.now, provider_message_id=header_id, sent_at=ctx.now,
-            subject=rendered.subject[:500], last_error=None, attempts=Message.attempts + 1)
+            subject=rendered.subject[:500], last_error=None, attempts=Message.attempts + 1, recipient=recipient)

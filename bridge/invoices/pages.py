@@ -23,7 +23,7 @@ from bridge.db.engine import session_scope
 from bridge.db.invoices import PayLink, PayLinkState
 from bridge.db.tenancy import Tenant
 from bridge.invoices import handlers as _handlers  # noqa: F401  (registers the Kill Bill invoice handlers)
-from bridge.invoices import paylinks, tokens
+from bridge.invoices import paylinks, tokens, unsubscribe
 from bridge.invoices.formatting import format_amount, format_date
 from bridge.tenancy.env import TenantEnv
 from bridge.web import openapi
@@ -31,6 +31,7 @@ from bridge.web import openapi
 log = logging.getLogger(__name__)
 
 bp = Blueprint("pay", __name__, url_prefix="/pay", template_folder="templates")
+unsubscribe.install(bp)  # /pay/unsubscribe/<token>: the List-Unsubscribe of reminders
 # How long the return page waits for a concurrent recorder (the webhook) before showing "processing".
 RETURN_WAIT_SECONDS = 10.0
 _HEADERS = {

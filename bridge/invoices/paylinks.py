@@ -6,8 +6,13 @@
   double click never make two live links; a link made for another amount is cancelled.
 * :func:`record_payment` records a succeeded link payment against the invoice exactly once: a claim on
   the row (a short transaction; Kill Bill calls the plugin back, so no lock is held across that call),
-  then Kill Bill's invoice payment with the plugin and ``hsPaymentId`` (the plugin links the existing
-  payment instead of charging and refuses to link it twice), then the row is marked PAID.
+  then the card the payor saved, if any, added to the account (:mod:`bridge.invoices.saved_cards`), then
+  Kill Bill's invoice payment with the plugin and ``hsPaymentId`` (the plugin links the existing payment
+  instead of charging and refuses to link it twice), then, in one transaction, the row is marked PAID,
+  the invoice's pending payment requests (reminders) are stopped and the payor's receipt is queued.
+
+Whenever a link leaves OPEN (paid, voided, adjusted to zero), the invoice's payment requests not sent
+yet are stopped in the same transaction (:func:`bridge.invoices.notices.stop_payment_requests`).
 
 Recording needs a Kill Bill payment method of the bridge's plugin on the account (the account's default
 if it is one, else another the bridge carries). Without one, Kill Bill would pick the default of another
@@ -36,7 +41,7 @@ import killbill_client as kb
 from bridge.db.engine import session_scope
 from bridge.db.invoices import PayLink, PayLinkState
 from bridge.db.payments import PaymentMethod, PaymentMethodState
-from bridge.invoices import tokens
+from bridge.invoices import notices, saved_cards, tokens
 from bridge.payment_methods.customers import ensure_customer
 from bridge.payments import ids
 from bridge.tenancy.env import TenantEnv
@@ -149,6 +154,8 @@ def _set_state(env: TenantEnv, link_id: int, state: PayLinkState) -> PayLink:
         assert row is not None
         if row.state is PayLinkState.OPEN and state is not PayLinkState.OPEN:
             row.state = state
+            notices.stop_payment_requests(session, env, row.kb_invoice_id, f"invoice {row.kb_invoice_id} is "
+                                                                            f"{state.value}")
         return row
 
 
@@ -288,7 +295,10 @@ def record_payment(env: TenantEnv, hs_payment_id: str, *, wait_seconds: float = 
             raise RecordingInProgress(f"payment {hs_payment_id} is being recorded by another process")
         time.sleep(0.05)
     try:
+        saved_cards.register(env, link, payment)
         kb_payment_id = _record_in_killbill(env, link, payment)
+        invoice = read_invoice(env, link)
+        account = env.killbill.accounts.get(UUID(link.kb_account_id))
     except BaseException:
         _release(env, link.id)
         raise
@@ -299,6 +309,10 @@ def record_payment(env: TenantEnv, hs_payment_id: str, *, wait_seconds: float = 
         row.paid_at = env.now()
         row.state = PayLinkState.PAID
         row.hs_payment_id = row.hs_payment_id or hs_payment_id
+        notices.stop_payment_requests(session, env, row.kb_invoice_id, f"invoice {row.kb_invoice_id} was paid by "
+                                                                        f"link (Kill Bill payment {kb_payment_id})")
+        notices.queue_receipt(session, env, invoice=invoice, account=account, pay_link_id=row.id,
+                              kb_payment_id=kb_payment_id, amount_paid=_amount_paid(payment))
     log.info("pay link %s: Hyperswitch payment %s recorded as Kill Bill payment %s (invoice %s)", link.id,
              hs_payment_id, kb_payment_id, link.kb_invoice_id)
     return get(env, link.id)
@@ -329,7 +343,7 @@ def _record_in_killbill(env: TenantEnv, link: PayLink, payment: Any) -> UUID:
     earlier = _already_recorded(env, invoice_id, payment.payment_id)
     if earlier is not None:  # a recorder that died after Kill Bill answered
         return earlier
-    amount = from_minor_units(payment.amount_received or payment.amount, payment.currency)
+    amount = _amount_paid(payment)
     method = plugin_payment_method(env, account_id)
     if method is not None:
         result = env.killbill.invoice_payments.pay_invoice(
@@ -356,6 +370,10 @@ def _record_in_killbill(env: TenantEnv, link: PayLink, payment: Any) -> UUID:
                                f" is {status}: {detail}")
     assert result.payment_id is not None
     return result.payment_id
+
+
+def _amount_paid(payment: Any) -> Decimal:
+    return from_minor_units(payment.amount_received or payment.amount, payment.currency)
 
 
 def _already_recorded(env: TenantEnv, invoice_id: UUID, hs_payment_id: str) -> UUID | None:

@@ -5,10 +5,18 @@ policy. Otherwise an account pays by link when it is tagged AUTO_PAY_OFF or MANU
 not charge it), when its default payment method in the bridge has no usable mandate or saved payment
 method (Kill Bill would fail to charge it), and after a final failure of an automatic payment. An account
 whose default payment method belongs to another plugin is that plugin's business: no link.
+
+**Due dates.** Kill Bill 0.24 invoices have an invoice date and a target date (the date billing ran up
+to) but no due date, and accounts have no payment terms. The bridge takes them from the tenant setting
+``pay_by_link.payment_terms_days`` (net days after the invoice date), overridable per account with the
+custom field ``PAYMENT_TERMS_DAYS``; without either, an invoice has no due date (and no reminders "before
+the due date").
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import date, timedelta
 from uuid import UUID
 
 from sqlalchemy import select
@@ -16,9 +24,13 @@ from sqlalchemy import select
 from bridge.db.engine import session_scope
 from bridge.db.payments import PaymentMethod, PaymentMethodState
 from bridge.tenancy.env import TenantEnv
-from killbill_client.models import Account
+from killbill_client.models import Account, Invoice
+
+log = logging.getLogger(__name__)
 
 OVERRIDE_FIELD = "PAY_BY_LINK"
+TERMS_FIELD = "PAYMENT_TERMS_DAYS"
+MAX_TERMS_DAYS = 365
 MANUAL_PAY, NO_MANDATE, FAILED_PAYMENT, ALWAYS = "manual_pay", "no_mandate", "failed_payment", "account_override"
 
 
@@ -59,3 +71,23 @@ def pay_by_link_reason(env: TenantEnv, account: Account, *, after_failure: bool 
     if policy.accounts_without_mandate and has_usable_method(env, account) is False:
         return NO_MANDATE
     return None
+
+
+def payment_terms_days(env: TenantEnv, account: Account) -> int | None:
+    """Net days the account has to pay an invoice: its custom field, else the tenant's, else None."""
+    assert account.account_id is not None
+    value = (env.killbill.custom_fields.get_value(account.account_id, TERMS_FIELD) or "").strip()
+    if value:
+        if value.isdigit() and int(value) <= MAX_TERMS_DAYS:
+            return int(value)
+        log.warning("account %s: custom field %s=%r is not a number of days (0-%s); the tenant's terms apply",
+                    account.account_id, TERMS_FIELD, value[:20], MAX_TERMS_DAYS)
+    return env.settings.pay_by_link.payment_terms_days
+
+
+def due_date(env: TenantEnv, invoice: Invoice, account: Account) -> date | None:
+    """When the invoice is due (see the module), or None."""
+    terms = payment_terms_days(env, account)
+    if terms is None or invoice.invoice_date is None:
+        return None
+    return invoice.invoice_date + timedelta(days=terms)

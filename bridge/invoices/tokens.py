@@ -1,4 +1,6 @@
-"""Signed, expiring tokens of ``/pay/<token>``: bound to the Kill Bill tenant and the pay link.
+"""Signed tokens in payor links: ``/pay/<token>`` (expiring, bound to the Kill Bill tenant and the pay link)
+and ``/pay/unsubscribe/<token>`` (bound to the tenant and the Kill Bill account; it never expires, since
+a mailbox may use a List-Unsubscribe URL long after the email arrived, and it only ever stops reminders).
 
 The signing secret derives from the master key ring (HMAC-SHA256 of a fixed label keyed with each master
 key), so no new secret needs managing. Tokens are signed with the newest key and verified with any key of
@@ -23,10 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 _LABEL = b"bridge/pay-link-token/v1"
 _SALT = "pay-link"
+_UNSUBSCRIBE_SALT = "reminder-unsubscribe"
 
 
 class InvalidToken(Exception):
@@ -61,11 +64,32 @@ def master_keys_of(settings: Any) -> list[str]:
     return [settings.master_key_file.read_text().strip()]
 
 
+@dataclass(frozen=True)
+class UnsubscribeClaims:
+    kb_tenant_id: str
+    kb_account_id: str
+
+
 class TokenSigner:
     def __init__(self, master_keys: list[str]) -> None:
         if not master_keys:
             raise ValueError("at least one master key is needed to sign pay links")
-        self._serializer = URLSafeTimedSerializer(derive_secrets(master_keys), salt=_SALT)
+        secrets = derive_secrets(master_keys)
+        self._serializer = URLSafeTimedSerializer(secrets, salt=_SALT)
+        self._unsubscribe = URLSafeSerializer(secrets, salt=_UNSUBSCRIBE_SALT)
+
+    def sign_unsubscribe(self, kb_tenant_id: str, kb_account_id: str) -> str:
+        return self._unsubscribe.dumps({"t": kb_tenant_id, "a": kb_account_id})
+
+    def verify_unsubscribe(self, token: str) -> UnsubscribeClaims:
+        """The claims of a genuine unsubscribe token; raises InvalidToken."""
+        if not token or len(token) > 512:
+            raise InvalidToken("not an unsubscribe token")
+        try:
+            data = self._unsubscribe.loads(token)
+            return UnsubscribeClaims(str(data["t"]), str(data["a"]))
+        except (BadSignature, KeyError, TypeError):
+            raise InvalidToken("not an unsubscribe token") from None
 
     def sign(self, kb_tenant_id: str, pay_link_id: int, expires_at: datetime) -> str:
         return self._serializer.dumps({"t": kb_tenant_id, "l": pay_link_id, "e": int(_utc(expires_at).timestamp())})

@@ -33,4 +33,5 @@ def build_worker(runtime: Runtime) -> Worker:
     config = WorkerConfig(poll_seconds=settings.worker_poll_seconds, lease_seconds=settings.job_lease_seconds,
                           policy=RetryPolicy(settings.job_max_attempts, settings.job_backoff_base_seconds,
                                              settings.job_backoff_max_seconds), periodic=PERIODIC_JOBS)
-    return Worker(runtime.sessions, build_registry(), config, services=runtime)
+    # The runtime's clock: jobs scheduled for later (payment reminders) fall due by the same clock.
+    return Worker(runtime.sessions, build_registry(), config, services=runtime, clock=runtime.clock)

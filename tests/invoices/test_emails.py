@@ -207,10 +207,14 @@ def test_every_kind_renders_and_only_reminders_carry_list_unsubscribe(runtime, t
     assert "1042" in text and "1042" in html
     assert body_part.lower() in (text + html).lower() or body_part in html
     if kind == "reminder":
-        assert email["List-Unsubscribe"] == f"<mailto:{REPLY_TO}?subject=unsubscribe>"
+        one_click, mailto = email["List-Unsubscribe"].split(", ")
+        assert one_click.startswith(f"<{PUBLIC_URL}/pay/unsubscribe/") and mailto == f"<mailto:{REPLY_TO}?subject=unsubscribe>"
+        assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"  # RFC 8058
+        assert one_click.encode() in smtp.received[0].content  # whole on the wire, not RFC 2047-encoded
+        assert one_click.strip("<>") in text and one_click.strip("<>") in html
         assert "Dec 22, 2026" in text
     else:
-        assert email["List-Unsubscribe"] is None
+        assert email["List-Unsubscribe"] is None and email["List-Unsubscribe-Post"] is None
     if kind == "payment_failed":
         assert f"{PUBLIC_URL}/pay/tok.EN-abc_123" in text
 
@@ -220,7 +224,7 @@ def test_list_unsubscribe_falls_back_to_the_sender_without_a_reply_to(runtime, w
     queue(runtime, tenant, kind="reminder", reminder_number=1)
     drain(worker)
     email = smtp.received[0].email
-    assert email["List-Unsubscribe"] == f"<mailto:{SENDER}?subject=unsubscribe>"
+    assert email["List-Unsubscribe"].endswith(f", <mailto:{SENDER}?subject=unsubscribe>")
     assert email["Reply-To"] is None
     assert email["Subject"] == "Reminder: invoice 1042 from Plain is due Dec 22, 2026"
 

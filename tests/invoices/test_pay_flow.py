@@ -179,7 +179,8 @@ def test_invoice_creation_for_an_auto_pay_off_account_opens_a_pay_link(payor, kb
     with session_scope(payor.env.sessions) as session:
         sent = list(session.scalars(select(Message).where(Message.kb_invoice_id == str(invoice_id))))
     assert [(m.kind, m.send_key, m.recipient) for m in sent] == [
-        ("pay_link", f"{invoice_id}:pay_link:1", "ada@example.test")]
+        ("pay_link", f"{invoice_id}:pay_link:1", "ada@example.test"),
+        *[("reminder", f"{invoice_id}:reminder:{n}", "ada@example.test") for n in (1, 2, 3)]]  # days 3, 7, 14
     assert "pay_url" not in sent[0].context  # the link is a bearer credential: made at send time, never stored
 
 

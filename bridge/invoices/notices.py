@@ -1,0 +1,93 @@
+"""What the invoice flow tells payors, and the send keys that make each message go out once.
+
+Every payor message is about one Kill Bill invoice and is queued in the caller's transaction
+(:func:`bridge.invoices.messages.queue_message`) under the send key ``<invoice>:<kind>:<sequence>``:
+
+* ``pay_link:1`` — the invoice, with its ``/pay`` link;
+* ``payment_failed:<Kill Bill payment>`` — an automatic payment failed for good: pay here or change card;
+* ``reminder:<n>`` — the n-th reminder of the schedule (:mod:`bridge.invoices.reminders`);
+* ``receipt:<Kill Bill payment>`` — thank you, per payment of an invoice the bridge asked the payor to pay.
+
+The first three ask the payor to pay (``PAYMENT_REQUESTS``): once the invoice is paid, voided or adjusted
+to zero, those not sent yet are skipped (:func:`stop_payment_requests`).
+
+A message's context holds what its templates show, formatted for the account's locale and the invoice's
+currency; never the ``/pay`` URL (a bearer credential, made at send time by
+:mod:`bridge.invoices.resolvers`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bridge.invoices import messages
+from bridge.invoices.formatting import format_amount, format_date
+from bridge.tenancy.env import TenantEnv
+from killbill_client.models import Account, Invoice
+
+PAY_LINK, PAYMENT_FAILED, REMINDER, RECEIPT = "pay_link", "payment_failed", "reminder", "receipt"
+PAYMENT_REQUESTS = (PAY_LINK, PAYMENT_FAILED, REMINDER)
+
+
+def send_key(kb_invoice_id: Any, kind: str, sequence: Any) -> str:
+    return f"{kb_invoice_id}:{kind}:{sequence}"
+
+
+def _locale(account: Account) -> str:
+    return account.locale or "en_US"
+
+
+def _currency(invoice: Invoice, account: Account) -> str:
+    return invoice.currency or account.currency or "USD"
+
+
+def money(amount: Decimal | None, invoice: Invoice, account: Account) -> str | None:
+    """An amount of this invoice as its payor reads it, e.g. ``$1,234.50`` or ``￥1,235``."""
+    return None if amount is None else format_amount(amount, _currency(invoice, account), _locale(account))
+
+
+def balance_due(invoice: Invoice, account: Account) -> str | None:
+    """The invoice's current balance, formatted; None when nothing is left to pay."""
+    balance = invoice.balance
+    return money(balance, invoice, account) if balance is not None and balance > 0 else None
+
+
+def invoice_context(env: TenantEnv, invoice: Invoice, account: Account, pay_link_id: int,
+                    due: date | None = None) -> dict[str, Any]:
+    """What every payor email about this invoice shows (no link: see the module)."""
+    locale = _locale(account)
+    return {"pay_link_id": pay_link_id, "invoice_number": invoice.invoice_number,
+            "invoice_id": str(invoice.invoice_id), "invoice_date": format_date(invoice.invoice_date, locale),
+            "due_date": format_date(due, locale), "amount_due": balance_due(invoice, account),
+            "currency": _currency(invoice, account), "account_name": account.name, "locale": locale,
+            "brand_name": env.settings.email.brand_name,
+            "can_save_card": env.settings.pay_by_link.offer_to_save_card}
+
+
+def queue(session: Session, env: TenantEnv, *, kind: str, sequence: Any, account: Account, invoice: Invoice,
+          context: dict[str, Any], run_at: datetime | None = None) -> bool:
+    """Queue one payor email about ``invoice`` (at most once per kind and sequence); True when new."""
+    queued = messages.queue_message(
+        session, kb_tenant_id=env.tenant_id, kind=kind, send_key=send_key(invoice.invoice_id, kind, sequence),
+        recipient=account.email, kb_account_id=str(account.account_id), kb_invoice_id=str(invoice.invoice_id),
+        context=context, run_at=run_at)
+    return queued is not None
+
+
+def queue_receipt(session: Session, env: TenantEnv, *, invoice: Invoice, account: Account, pay_link_id: int,
+                  kb_payment_id: Any, amount_paid: Decimal) -> bool:
+    """The receipt of one payment of the invoice (once per payment); ``invoice`` is read after the payment."""
+    context = invoice_context(env, invoice, account, pay_link_id)
+    context.update(amount_paid=money(amount_paid, invoice, account), remaining_due=context.pop("amount_due"))
+    return queue(session, env, kind=RECEIPT, sequence=kb_payment_id, account=account, invoice=invoice,
+                 context=context)
+
+
+def stop_payment_requests(session: Session, env: TenantEnv, kb_invoice_id: Any, reason: str) -> int:
+    """The invoice needs no paying any more: its requests not sent yet (reminders included) are skipped."""
+    return messages.skip_pending(session, kb_tenant_id=env.tenant_id, kinds=PAYMENT_REQUESTS, reason=reason,
+                                 kb_invoice_id=str(kb_invoice_id))
