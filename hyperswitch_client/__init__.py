@@ -4,12 +4,14 @@ Never imports ``bridge``: the sidecar depends on this package, not the other way
 """
 
 from .audit import AuditHook, AuditRecord
+from .breaker import BreakerListener, CircuitBreaker, CircuitState
 from .client import HyperswitchClient
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
+    CircuitOpenError,
     ConnectError,
     ConnectionLostError,
     ConnectorError,
@@ -23,9 +25,11 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     ResourceBusyError,
+    ThrottledError,
     UnreadableResponseError,
 )
 from .money import currency_exponent, from_minor_units, to_minor_units
+from .pacing import Pacer
 from .payouts import Payout, PayoutCreateParams, PayoutsService
 from .retry import RetryPolicy
 from .webhooks import (
@@ -44,6 +48,10 @@ __all__ = [
     "AuditHook",
     "AuditRecord",
     "AuthenticationError",
+    "BreakerListener",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "CircuitState",
     "ConnectError",
     "ConnectionLostError",
     "ConnectorError",
@@ -55,6 +63,7 @@ __all__ = [
     "InvalidWebhookError",
     "NotFoundError",
     "OperationRefusedError",
+    "Pacer",
     "PaymentBlockedError",
     "Payout",
     "PayoutCreateParams",
@@ -64,6 +73,7 @@ __all__ = [
     "ResourceBusyError",
     "RetryPolicy",
     "SIGNATURE_HEADER",
+    "ThrottledError",
     "UnreadableResponseError",
     "WebhookEvent",
     "compute_signature",

@@ -1,4 +1,9 @@
-"""The only place that talks HTTP: timeouts, the per-call deadline, retries, errors and audit."""
+"""The only place that talks HTTP: timeouts, the per-call deadline, retries, errors and audit.
+
+Before every attempt the circuit breaker (if any) admits it or refuses at once, then the pacer (if any)
+hands out a request slot, waited for within the deadline; after it, the breaker learns how the router
+did, and a 429's ``Retry-After`` pauses the pacer for every call that shares it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import urllib3.exceptions
 from pydantic import ValidationError
 
 from .audit import AuditHook, AuditRecord, redact, redact_body
+from .breaker import CircuitBreaker, Ticket, is_breaker_failure
 from .errors import (
     APITimeoutError,
     ConnectError,
@@ -24,9 +30,12 @@ from .errors import (
     DuplicateResourceError,
     ErrorKind,
     HyperswitchError,
+    RateLimitError,
+    ThrottledError,
     UnreadableResponseError,
     error_from_response,
 )
+from .pacing import Pacer
 from .retry import RetryPolicy
 
 __all__ = ["Call", "Deadline", "Requestor"]
@@ -91,6 +100,8 @@ class Requestor:
         retry_policy: RetryPolicy,
         audit_hook: AuditHook | None,
         session: requests.Session,
+        pacer: Pacer | None = None,
+        breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -106,6 +117,8 @@ class Requestor:
         self._policy = retry_policy
         self._audit_hook = audit_hook
         self._session = session
+        self._pacer = pacer
+        self._breaker = breaker
         self._clock = clock
         self._sleep = sleep
 
@@ -134,6 +147,8 @@ class Requestor:
             return retrying(self._attempt, call, deadline, state)
         except HyperswitchError as err:
             err.attempts = state.attempts
+            if err.method is None:  # refused before sending (breaker, pacing)
+                err.method, err.path = call.method, call.path
             raise
 
     def _plan_retry(
@@ -155,10 +170,14 @@ class Requestor:
         )
         if delay is None:
             return False
+        error = outcome.exception()
+        if isinstance(error, RateLimitError) and error.retry_after is not None and self._pacer is not None:
+            delay = 0.0  # the pacer, paused for Retry-After (see _fail), holds the retry until then
         state.next_delay = delay
         return True
 
     def _attempt(self, call: Call[T], deadline: Deadline, state: _CallState) -> T:
+        ticket = self._admit(call, deadline)
         state.attempts += 1
         started_at = datetime.now(UTC)
         started = self._clock()
@@ -172,13 +191,31 @@ class Requestor:
                 http_status=answer.status if answer else None,
                 body=answer.raw if answer else None,
             )
-            self._fail(err, call, state, started_at, started, answer)
+            self._fail(err, call, state, started_at, started, answer, ticket)
             raise err from exc
         except HyperswitchError as err:
-            self._fail(err, call, state, started_at, started, answer)
+            self._fail(err, call, state, started_at, started, answer, ticket)
             raise
+        if ticket is not None and self._breaker is not None:
+            self._breaker.succeeded(ticket)
         self._audit(call, state.attempts, started_at, started, answer, None)
         return result
+
+    def _admit(self, call: Call[Any], deadline: Deadline) -> Ticket | None:
+        """The breaker's leave and a pacing slot, waited for; raises before anything is sent."""
+        ticket = self._breaker.admit() if self._breaker is not None else None
+        if self._pacer is None:
+            return ticket
+        # Leave the attempt itself the time the retry policy would: waiting longer could only end in a timeout.
+        max_wait = deadline.remaining() - self._policy.min_attempt_seconds
+        wait = self._pacer.acquire(max_wait) if max_wait >= 0 else None
+        if wait is None:
+            if ticket is not None and self._breaker is not None:
+                self._breaker.abandoned(ticket)
+            raise ThrottledError("no request slot toward Hyperswitch within the call's deadline; nothing was sent")
+        if wait > 0:
+            self._sleep(wait)
+        return ticket
 
     def _fail(
         self,
@@ -188,10 +225,19 @@ class Requestor:
         started_at: datetime,
         started: float,
         answer: _Answer | None,
+        ticket: Ticket | None,
     ) -> None:
         err.method, err.path = call.method, call.path
         if err.kind is ErrorKind.UNKNOWN_OUTCOME:
             state.maybe_processed = True
+        if ticket is not None and self._breaker is not None:
+            if is_breaker_failure(err):
+                self._breaker.failed(ticket)
+            else:
+                self._breaker.succeeded(ticket)
+        if isinstance(err, RateLimitError) and err.retry_after is not None and self._pacer is not None:
+            # Hyperswitch asked everyone to hold off: every call sharing the pacer waits, retry or not.
+            self._pacer.pause(err.retry_after)
         self._audit(call, state.attempts, started_at, started, answer, err)
 
     def _send(self, call: Call[Any], deadline: Deadline) -> _Answer:

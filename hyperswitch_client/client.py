@@ -10,10 +10,12 @@ from requests.adapters import HTTPAdapter
 
 from ._requestor import Requestor
 from .audit import AuditHook
+from .breaker import CircuitBreaker
 from .customers import CustomersService
 from .disputes import DisputesService
 from .mandates import MandatesService
 from .payment_links import PaymentLinksService
+from .pacing import Pacer
 from .payment_methods import PaymentMethodsService
 from .payments import PaymentsService
 from .payouts import PayoutsService
@@ -43,6 +45,10 @@ class HyperswitchClient:
     ``session`` passed in must not retry by itself (urllib3 retries could resend a capture); by
     default the client builds one with retries off. ``retry_policy`` replaces the default policy
     (and its ``max_retries``); ``clock`` and ``sleep`` are injectable for tests.
+
+    ``pacer`` hands out request slots before every attempt (see ``pacing``), ``breaker`` stops sending
+    to a router that keeps failing (see ``breaker``); both are shared with other clients by passing
+    the same object, and both refuse before sending, so a refused payment call is "not processed".
     """
 
     def __init__(
@@ -58,6 +64,8 @@ class HyperswitchClient:
         audit_hook: AuditHook | None = None,
         session: requests.Session | None = None,
         retry_policy: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
+        breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -74,6 +82,8 @@ class HyperswitchClient:
             retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
             audit_hook=audit_hook,
             session=self._session,
+            pacer=pacer,
+            breaker=breaker,
             clock=clock,
             sleep=sleep,
         )

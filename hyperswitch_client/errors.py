@@ -10,7 +10,9 @@ reference/killbill.md §A3/§A6):
     (429 from the hosting infrastructure) and lock contention (HE_00 with HTTP 422: ``ResourceBusy``,
     the per-object API lock was not acquired, so the operation never started; the docs say 429 for
     it, which the 429 rule covers). ``CurrencyConversionFailed`` is also HE_00/422; it is equally
-    unprocessed, and retrying it costs at most the call's deadline.
+    unprocessed, and retrying it costs at most the call's deadline. The client's own guards refuse
+    before sending, so they are unprocessed too: an open circuit breaker (``CircuitOpenError``) and
+    pacing with no request slot within the deadline (``ThrottledError``).
 
 ``KNOWN_OUTCOME`` → Kill Bill ERROR (or a special path, e.g. HE_01 → retrieve)
     Hyperswitch answered definitely about the operation: the object does not exist (HE_02, HE_04,
@@ -59,6 +61,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResourceBusyError",
+    "CircuitOpenError",
+    "ThrottledError",
     "UnreadableResponseError",
     "error_from_response",
     "parse_retry_after",
@@ -184,6 +188,26 @@ class ResourceBusyError(HyperswitchError):
     """HE_00 with HTTP 422: another operation holds the object's API lock."""
 
     kind = ErrorKind.NOT_PROCESSED
+
+
+class CircuitOpenError(HyperswitchError):
+    """Refused before sending: Hyperswitch at this base URL kept failing, so its circuit breaker is open."""
+
+    kind = ErrorKind.NOT_PROCESSED
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "CIRCUIT_OPEN")
+        super().__init__(message, **kwargs)
+
+
+class ThrottledError(HyperswitchError):
+    """Refused before sending: the client's pacing had no request slot free within the call's deadline."""
+
+    kind = ErrorKind.NOT_PROCESSED
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        kwargs.setdefault("code", "THROTTLED")
+        super().__init__(message, **kwargs)
 
 
 class NotFoundError(HyperswitchError):

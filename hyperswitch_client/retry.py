@@ -5,7 +5,7 @@ A failure is retried only when sending the request again cannot do the operation
 | failure | any call | idempotent call (GET; create with a merchant id; full-state update) |
 |---|---|---|
 | ``ConnectError``: nothing was sent | retry | retry |
-| ``RateLimitError`` (429): rejected before the router | retry after ``Retry-After`` | same |
+| ``RateLimitError`` (429): rejected before the router | retry after ``Retry-After``, until the deadline | same |
 | ``ResourceBusyError`` (HE_00/422): the object's lock was not acquired | retry | retry |
 | timeout, lost connection, 5xx, unreadable answer: may have run | **no** | retry |
 | any other 4xx: a definite answer that would not change | no | no |
@@ -14,7 +14,10 @@ A create retried after a possibly-processed attempt may meet ``HE_01`` (``IR_12`
 the requestor then reads the object back instead of failing (see ``_requestor.Requestor.request``).
 
 Backoff is exponential with jitter and a cap; a server's ``Retry-After`` wins over it. No retry starts
-if its wait plus ``min_attempt_seconds`` would pass the call's deadline.
+if its wait plus ``min_attempt_seconds`` would pass the call's deadline. A 429 does not use up
+``max_retries``: Hyperswitch asked to be called again later, and a billing run must flow, so it is
+retried as long as the deadline allows. The client's own refusals before sending (an open circuit
+breaker, no pacing slot in time) are final for the call.
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ class RetryPolicy:
         retry_state: tenacity.RetryCallState,
     ) -> float | None:
         """Seconds to wait before attempt ``attempt + 1``, or None to give up with ``error``."""
-        if not isinstance(error, HyperswitchError) or attempt > self.max_retries:
+        if not isinstance(error, HyperswitchError):
+            return None
+        if attempt > self.max_retries and not isinstance(error, RateLimitError):
             return None
         if not self.is_retryable(error, idempotent=idempotent):
             return None
