@@ -1,4 +1,4 @@
-"""The `bridge` command line: serve, worker, db, tenants, jobs, webhooks, keys, simulate.
+"""The `bridge` command line: serve, worker, db, tenants, jobs, webhooks, keys, simulate, demo.
 
 Errors end the command with one line on stderr and a non-zero exit; no tracebacks. Secrets are read
 from a file, the environment or a hidden prompt, never from the command line itself.
@@ -600,6 +600,41 @@ def simulate_killbill(host: str, port: int) -> None:
 
     _stop_on_sigterm()
     serve_simulator(host=host, port=port)
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--non-interactive", is_flag=True,
+              help="pay the pay-by-link invoice itself instead of waiting for you to pay it in a browser")
+@click.option("--port-base", type=click.IntRange(1, 65532), default=None,
+              help="listen on PORT (Hyperswitch), PORT+1 (Kill Bill), PORT+2 (bridge), PORT+3 (SMTP) "
+                   "[default: free ports]")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="keep the SQLite database and the log here [default: a temporary directory, removed "
+                   "afterwards unless a step failed]")
+@click.option("--step-timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="seconds a step may wait for its expected state")
+@click.pass_context
+def demo(ctx: click.Context, non_interactive: bool, port_base: int | None, data_dir: Path | None,
+         step_timeout: float) -> None:
+    """See it work: the whole product on simulators, on this machine, with no account anywhere.
+
+    Starts the Hyperswitch and Kill Bill simulators, an SMTP sink, the bridge and a worker on loopback;
+    maps a tenant, adds two payors, then shows an automatic payment, a declined one, an asynchronous one
+    settled by a webhook, a refund and an invoice paid by link. Exits 0 only when every step reached its
+    expected state; Ctrl-C stops everything it started.
+    """
+    from bridge.demo import DemoOptions, run_demo
+
+    result = run_demo(DemoOptions(interactive=not non_interactive, port_base=port_base, data_dir=data_dir,
+                                  step_timeout=step_timeout))
+    if result.summary is not None and result.summary[1]:
+        headers, rows = result.summary
+        click.echo()
+        _table(rows, headers)
+        click.echo()
+    click.echo(result.message if result.ok else f"error: {result.message}", err=not result.ok)
+    ctx.exit(result.exit_code)
 
 
 def main(argv: list[str] | None = None) -> None:
