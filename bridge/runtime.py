@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,15 +16,19 @@ from bridge.db import make_engine, make_session_factory
 from bridge.db import migrate
 from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
+from bridge.edges.buckets import Rate
 from bridge.logs import register_secret
 from bridge.settings import Settings
 from bridge.tenancy.clients import AuditWriter, hyperswitch_client, killbill_client
 from bridge.tenancy.crypto import Keyring, keyring_from_settings
 from bridge.tenancy.env import TenantEnv
-from bridge.tenancy.schemas import TenantSettings
+from bridge.tenancy.schemas import PacingSettings, TenantSettings
 from bridge.tenancy.service import TenantCredentials, credentials, get_tenant
 from hyperswitch_client import HyperswitchClient
 from killbill_client import KillBillClient
+
+if TYPE_CHECKING:
+    from bridge.edges.guards import Edges
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ class Runtime:
     sessions: sessionmaker[Session]
     keyring: Keyring
     _audit: AuditWriter | None = field(default=None, repr=False)
+    _edges: "Edges | None" = field(default=None, repr=False)
     clock: Callable[[], datetime] = utcnow
     _envs: dict[tuple[str, datetime], TenantEnv] = field(default_factory=dict, repr=False)
     _envs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -57,11 +62,32 @@ class Runtime:
             self._audit = AuditWriter(self.sessions)
         return self._audit
 
-    def hyperswitch(self, creds: TenantCredentials, **options: Any) -> HyperswitchClient:
+    @property
+    def edges(self) -> "Edges":
+        """The process's pacing buckets, circuit breakers and URL policy (built on first use)."""
+        if self._edges is None:
+            # Imported here: the edges' metrics must be created after `bridge serve` sets up
+            # gunicorn's multiprocess metrics directory, and the runtime is built before that.
+            from bridge.edges.guards import Edges
+
+            self._edges = Edges.from_settings(self.settings)
+        return self._edges
+
+    def hyperswitch(self, creds: TenantCredentials, pacing: PacingSettings | None = None,
+                    **options: Any) -> HyperswitchClient:
+        """A client of the tenant's merchant, paced (the tenant's ``pacing`` or the deployment's) and behind
+        the circuit breaker of its base URL."""
         settings = self.settings
         options.setdefault("connect_timeout", settings.hyperswitch_connect_timeout_seconds)
         options.setdefault("read_timeout", settings.hyperswitch_read_timeout_seconds)
         options.setdefault("deadline", settings.hyperswitch_deadline_seconds)
+        if "pacer" not in options:
+            rate = None
+            if pacing is not None and (pacing.requests_per_second or pacing.burst):
+                rate = Rate(pacing.requests_per_second or settings.hyperswitch_requests_per_second,
+                            pacing.burst or settings.hyperswitch_burst)
+            options["pacer"] = self.edges.pacer(creds.hs_base_url, creds.hs_merchant_id, rate)
+        options.setdefault("breaker", self.edges.breakers.for_url(creds.hs_base_url))
         return hyperswitch_client(creds, self.audit, **options)
 
     def reset_clients(self) -> None:
@@ -82,7 +108,7 @@ class Runtime:
                 return cached
             creds = credentials(tenant, self.keyring)
             settings = TenantSettings.model_validate(tenant.settings)
-        env = TenantEnv(creds=creds, settings=settings, sessions=self.sessions, hyperswitch=self.hyperswitch(creds),
+        env = TenantEnv(creds=creds, settings=settings, sessions=self.sessions, hyperswitch=self.hyperswitch(creds, settings.pacing),
                         killbill=self.killbill(creds), clock=self.clock, public_url=self.settings.base_url)
         with self._envs_lock:
             # The previous version may still serve a request in flight; it is dropped, not closed.

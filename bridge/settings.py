@@ -11,13 +11,18 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (AnyHttpUrl, BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
 from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
 
+from bridge.edges.buckets import Rate
+from bridge.edges.urls import UnsafeUrl, UrlPolicy, parse_internal_hosts
 from bridge.errors import ConfigError
 
 ENV_PREFIX = "BRIDGE_"
+# A rate limit written as "60/minute" (also /second, /hour): that many at once, refilled evenly.
+RateSetting = Annotated[Rate, NoDecode, BeforeValidator(lambda v: Rate.parse(v) if isinstance(v, str) else v)]
 CONFIG_FILE_ENV = "BRIDGE_CONFIG"
 DEFAULT_CONFIG_FILE = "bridge.toml"
 
@@ -45,12 +50,29 @@ class Settings(BaseSettings):
     # -- web --------------------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=1, le=65535)
+    # The URLs tenants (and public_url) may name; validated before public_url, which they govern.
+    allow_http_loopback: bool = Field(
+        False, description="development only: tenant and public URLs may be http to loopback (simulators)")
+    allowed_internal_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="host names, addresses or networks (CIDR) inside the deployment that "
+                                          "tenant URLs may name, over http or https (self-hosted Kill Bill)")
     public_url: AnyHttpUrl | None = Field(None, description="base of links in emails; default http://host:port")
     web_workers: int | None = Field(None, ge=1, le=64, description="gunicorn workers; default 2 × CPUs + 1")
     web_threads: int = Field(4, ge=1, le=64)
     web_timeout_seconds: int = Field(
         20, ge=5, le=28, description="gunicorn worker timeout; must stay below Kill Bill's 30 s plugin timeout")
     max_request_bytes: int = Field(1_048_576, ge=1024)
+    proxy_hops: int = Field(
+        0, ge=0, le=5, description="reverse proxies in front of the bridge whose X-Forwarded-For/-Proto to trust")
+
+    # -- edges: inbound rate limits ---------------------------------------------------------------
+    limit_pay_per_address: RateSetting = Field(
+        Rate.parse("60/minute"), description="payor pages (/pay) per client address")
+    limit_pay_per_token: RateSetting = Field(Rate.parse("30/minute"), description="payor pages per pay link token")
+    limit_admin_per_address: RateSetting = Field(
+        Rate.parse("600/minute"), description="admin API per client address, counted before the token is checked")
+    limit_webhooks_per_address: RateSetting = Field(
+        Rate.parse("6000/minute"), description="webhook endpoints per client address: a ceiling, not a quota")
 
     # -- secrets ----------------------------------------------------------------------------------
     master_keys: Annotated[list[SecretStr], NoDecode] = Field(
@@ -65,6 +87,13 @@ class Settings(BaseSettings):
     hyperswitch_read_timeout_seconds: float = Field(10.0, gt=0, le=25)
     hyperswitch_deadline_seconds: float = Field(
         20.0, gt=0, le=25, description="a whole Hyperswitch call, retries included; below Kill Bill's 30 s")
+    hyperswitch_requests_per_second: float = Field(
+        50.0, gt=0, le=10_000, description="pacing per Hyperswitch merchant (hosted limit: 80/s); tenants may override")
+    hyperswitch_burst: int = Field(20, ge=1, le=10_000, description="requests sent at once after a quiet while")
+    hyperswitch_breaker_failures: int = Field(
+        10, ge=1, le=1000, description="failed attempts in a row (no connection, timeout, 5xx) that open the circuit")
+    hyperswitch_breaker_open_seconds: float = Field(
+        30.0, gt=0, le=3600, description="how long an open circuit refuses calls before one probe")
 
     # -- email ------------------------------------------------------------------------------------
     smtp_host: str = "127.0.0.1"
@@ -87,7 +116,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
-    @field_validator("master_keys", mode="before")
+    @field_validator("master_keys", "allowed_internal_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -108,11 +137,30 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
+    @field_validator("allowed_internal_hosts")
+    @classmethod
+    def _internal_hosts(cls, value: list[str]) -> list[str]:
+        parse_internal_hosts(value)
+        return value
+
     @model_validator(mode="after")
     def _backoff_order(self) -> "Settings":
         if self.job_backoff_max_seconds < self.job_backoff_base_seconds:
             raise ValueError("job_backoff_max_seconds must be at least job_backoff_base_seconds")
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_safe(cls, value: AnyHttpUrl | None, info: ValidationInfo) -> AnyHttpUrl | None:
+        # Kill Bill posts push notifications (token in the URL) and payors follow links to this address.
+        if value is not None and "allowed_internal_hosts" in info.data:
+            names, networks = parse_internal_hosts(info.data["allowed_internal_hosts"])
+            policy = UrlPolicy(bool(info.data.get("allow_http_loopback")), names, networks)
+            try:
+                policy.check(str(value), what="public_url", resolve_names=False)
+            except UnsafeUrl as exc:
+                raise ValueError(exc.detail.removeprefix("public_url: ")) from None
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -21,6 +21,7 @@ from bridge.runtime import Runtime
 from bridge.settings import Settings
 
 ADMIN_TOKEN = "test-admin-token-5f0c9a7e"
+ALLOW_HTTP_LOOPBACK = "BRIDGE_ALLOW_HTTP_LOOPBACK"
 MASTER_KEY = Fernet.generate_key().decode()
 
 
@@ -118,10 +119,14 @@ def _truncate_all(url: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No BRIDGE_* from the developer's shell, and no bridge.toml from the working directory."""
+    """No BRIDGE_* from the developer's shell, and no bridge.toml from the working directory.
+
+    The simulators listen on http://127.0.0.1: tenant URLs there need the development flag
+    (tests/edges and tests/security switch it off where they test the refusals)."""
     for name in list(os.environ):
         if name.startswith("BRIDGE_") and name != "BRIDGE_TEST_DATABASE":
             monkeypatch.delenv(name)
+    monkeypatch.setenv(ALLOW_HTTP_LOOPBACK, "true")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -167,7 +172,8 @@ def admin_headers() -> dict[str, str]:
 def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for invoking `bridge` against the test database."""
     return {"BRIDGE_DATABASE_URL": database_url, "BRIDGE_MASTER_KEYS": MASTER_KEY,
-            "BRIDGE_LOG_FORMAT": "text", "BRIDGE_MASTER_KEY_FILE": str(tmp_path / "unused.key")}
+            "BRIDGE_LOG_FORMAT": "text", "BRIDGE_MASTER_KEY_FILE": str(tmp_path / "unused.key"),
+            ALLOW_HTTP_LOOPBACK: "true"}
 
 
 _DATABASE_FIXTURES = {"database_url", "empty_database_url", "postgres_server"}

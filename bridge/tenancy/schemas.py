@@ -80,8 +80,17 @@ class PayoutSettings(_Strict):
                            "when off, a credit is CANCELED with CREDIT_NOT_SUPPORTED and nothing is sent")
 
 
+class PacingSettings(_Strict):
+    """Requests toward Hyperswitch for the tenant's merchant (tenants of one merchant share its pace)."""
+
+    requests_per_second: float | None = Field(
+        None, gt=0, le=10_000, description="default: the deployment's hyperswitch_requests_per_second (50)")
+    burst: int | None = Field(None, ge=1, le=10_000, description="default: the deployment's hyperswitch_burst (20)")
+
+
 class TenantSettings(_Strict):
     email: EmailSettings = Field(default_factory=EmailSettings)
+    pacing: PacingSettings = Field(default_factory=PacingSettings)
     reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
     pay_by_link: PayByLinkSettings = Field(default_factory=PayByLinkSettings)

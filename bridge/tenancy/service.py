@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bridge.db.tenancy import SECRET_COLUMNS, Tenant
+from bridge.edges.urls import UrlPolicy
 from bridge.errors import BadRequest, Conflict, NotFound
 from bridge.tenancy.crypto import Keyring
 from bridge.tenancy.schemas import TenantCreate, TenantSettings, TenantUpdate, TenantView, mask
@@ -63,8 +64,22 @@ def _apply_fields(tenant: Tenant, fields: dict[str, Any], keyring: Keyring) -> N
             setattr(tenant, name, value)
 
 
-def create_tenant(session: Session, data: TenantCreate, keyring: Keyring) -> Tenant:
+def _check_urls(fields: dict[str, Any], urls: UrlPolicy | None) -> None:
+    """Tenant URLs are called with the tenant's credentials: only where the deployment allows (edges.urls).
+
+    ``urls`` is the caller's policy (the admin API passes its runtime's); by default the deployment's.
+    """
+    named = {name: fields[name] for name in _URL_FIELDS if fields.get(name) is not None}
+    if not named:
+        return
+    policy = urls or UrlPolicy.from_environment()
+    for name, url in named.items():
+        policy.check(str(url), what=name)
+
+
+def create_tenant(session: Session, data: TenantCreate, keyring: Keyring, *, urls: UrlPolicy | None = None) -> Tenant:
     tenant_id = str(data.kb_tenant_id)
+    _check_urls(data.model_dump(include=set(_URL_FIELDS)), urls)
     _refuse_duplicates(session, tenant_id, data.kb_api_key, data.hs_merchant_id, data.hs_profile_id)
     tenant = Tenant(kb_tenant_id=tenant_id, settings=data.settings.model_dump(mode="json"))
     _apply_fields(tenant, data.model_dump(exclude={"kb_tenant_id", "settings"}), keyring)
@@ -123,9 +138,11 @@ def list_tenants(session: Session) -> list[Tenant]:
     return list(session.scalars(select(Tenant).order_by(Tenant.name, Tenant.kb_tenant_id)))
 
 
-def update_tenant(session: Session, tenant_id: str, patch: TenantUpdate, keyring: Keyring) -> Tenant:
+def update_tenant(session: Session, tenant_id: str, patch: TenantUpdate, keyring: Keyring, *,
+                  urls: UrlPolicy | None = None) -> Tenant:
     tenant = get_tenant(session, tenant_id)
     fields = patch.model_dump(exclude_unset=True, exclude={"settings"})
+    _check_urls(fields, urls)
     _refuse_duplicates(session, tenant_id, fields.get("kb_api_key", tenant.kb_api_key),
                        fields.get("hs_merchant_id", tenant.hs_merchant_id),
                        fields.get("hs_profile_id", tenant.hs_profile_id), updating=True)

@@ -1,6 +1,8 @@
-"""Prometheus metrics: requests and latency per route, plus jobs by state and queue lag read at scrape.
+"""Prometheus metrics: requests and latency per route, plus jobs by state and queue lag read at scrape;
+the edges: inbound requests refused by a rate limit, pacing waits and circuit breakers toward Hyperswitch.
 
-Under gunicorn every worker process writes to ``PROMETHEUS_MULTIPROC_DIR`` and a scrape merges them.
+Under gunicorn every worker process writes to ``PROMETHEUS_MULTIPROC_DIR`` and a scrape merges them
+(a breaker's state gauge shows the worst state among live processes).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import os
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram,
+from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -22,6 +24,20 @@ HTTP_REQUESTS = Counter("bridge_http_requests_total", "HTTP requests answered",
                         ["method", "route", "status"])
 HTTP_LATENCY = Histogram("bridge_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25))
+HTTP_RATE_LIMITED = Counter("bridge_http_rate_limited_total", "Requests refused with 429 by an inbound rate limit",
+                            ["limit"])
+HS_PACING_WAIT = Histogram("bridge_hyperswitch_pacing_wait_seconds",
+                           "How long calls waited for a request slot toward Hyperswitch",
+                           buckets=(0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20))
+HS_CIRCUIT_STATE = Gauge("bridge_hyperswitch_circuit_state",
+                         "Circuit breaker per Hyperswitch base URL: 0 closed, 1 half-open, 2 open", ["base_url"],
+                         multiprocess_mode="livemax")
+HS_CIRCUIT_TRANSITIONS = Counter("bridge_hyperswitch_circuit_transitions_total",
+                                 "Circuit breaker state changes per Hyperswitch base URL",
+                                 ["base_url", "from_state", "to_state"])
+HS_CIRCUIT_REJECTIONS = Counter("bridge_hyperswitch_circuit_rejections_total",
+                                "Calls refused unsent because the Hyperswitch circuit was not closed",
+                                ["base_url", "state"])
 
 
 class JobsCollector:

@@ -56,7 +56,7 @@ def create_tenant():  # type: ignore[no-untyped-def]
     data = json_body(TenantCreate)
     runtime = _runtime()
     with session_scope(runtime.sessions) as session:
-        tenant = service.create_tenant(session, data, runtime.keyring)
+        tenant = service.create_tenant(session, data, runtime.keyring, urls=runtime.edges.urls)
         body = _view_json(tenant, runtime.keyring)
         creds = service.credentials(tenant, runtime.keyring)
         target = callback_target(tenant, runtime.keyring, public_url(runtime.settings), registering=True) \
@@ -78,7 +78,7 @@ def update_tenant(tenant_id: str):  # type: ignore[no-untyped-def]
     patch = json_body(TenantUpdate)
     runtime = _runtime()
     with session_scope(runtime.sessions) as session:
-        tenant = service.update_tenant(session, tenant_id, patch, runtime.keyring)
+        tenant = service.update_tenant(session, tenant_id, patch, runtime.keyring, urls=runtime.edges.urls)
         return jsonify(_view_json(tenant, runtime.keyring))
 
 
