@@ -1,9 +1,9 @@
-# The two quick-start commands (README): `make serve` and `make test`.
+# The quick-start commands (README): `make serve`, `make demo` and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test test-fast postgres-start postgres-stop clean
+.PHONY: serve demo test test-fast postgres-start postgres-stop clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.test: $(VENV)/.runtime
 ## Start the bridge on its embedded default: SQLite in ./bridge.db, a development master key.
 serve: $(VENV)/.runtime
 	$(BIN)/bridge serve
+
+## See it work: `bridge demo`, the whole product on simulators (DEMO_ARGS=--non-interactive to pay by itself).
+demo: $(VENV)/.runtime
+	$(BIN)/bridge demo $(DEMO_ARGS)
 
 ## The whole test suite, on SQLite and on PostgreSQL; installs what it needs first.
 test: $(VENV)/.test

@@ -77,8 +77,10 @@ class Console:
         self.line(" " * (NAME_WIDTH + 6) + text)
 
     def _finish(self, mark: str, text: str) -> None:
-        name, self._step = self._step or "", None
-        self.line(f"  {mark} {name.ljust(NAME_WIDTH)}  {text}".rstrip())
+        name = self._step or ""
+        self._clear()  # the spinner's line becomes the step's final line
+        self._step = None
+        self._write(f"  {mark} {name.ljust(NAME_WIDTH)}  {text}".rstrip() + "\n")
 
     def _clear(self) -> None:
         if self.live and self._step is not None:

@@ -187,9 +187,8 @@ class Scenario:
         failing = [f"{c['name']}: {c['detail']}" for c in report["checks"] if c["status"] == "fail"]
         if failing or not report["ok"]:
             raise StepFailed("tenant verify failed: " + "; ".join(failing))
-        return Outcome(f"Kill Bill tenant {self.tenant_id} → Hyperswitch {DEMO_MERCHANT['merchant_id']} / "
-                       f"{DEMO_MERCHANT['profile_id']}; verify: {len(report['checks'])} checks pass, "
-                       "push callback registered")
+        return Outcome(f"Kill Bill tenant {self.tenant_id} → Hyperswitch {DEMO_MERCHANT['merchant_id']}/"
+                       f"{DEMO_MERCHANT['profile_id']}; tenants verify: {len(report['checks'])} checks pass")
 
     def _tenant_mapping(self, kb_url: str, hs_url: str) -> dict[str, Any]:
         """What an operator sends to ``POST /admin/v1/tenants`` (or gives ``bridge tenants add``)."""
@@ -213,8 +212,8 @@ class Scenario:
     def add_payors(self) -> Outcome:
         self.ada = self._payor("Ada Lovelace", "ada@example.com", pays_by_link=False)
         self.grace = self._payor("Grace Hopper", "grace@example.com", pays_by_link=True)
-        return Outcome(f"{self.ada.name} is charged automatically (card on file, mandate {self.ada.mandate_id}); "
-                       f"{self.grace.name} pays each invoice herself (AUTO_PAY_OFF)")
+        return Outcome(f"{self.ada.name}: charged automatically (card on file, mandate {self.ada.mandate_id}); "
+                       f"{self.grace.name}: pays each invoice herself (AUTO_PAY_OFF)")
 
     def _payor(self, name: str, email: str, *, pays_by_link: bool) -> Payor:
         """A Kill Bill account whose default payment method is the bridge's, holding a card saved in Hyperswitch."""

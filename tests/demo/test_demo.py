@@ -109,3 +109,56 @@ def test_a_step_whose_state_is_not_reached_fails_with_what_kill_bill_shows(tmp_p
     failed_line = rf"^  {re.escape(console.symbols.failed)} automatic payment\s+Kill Bill's purchase is PAYMENT_FAILURE"
     assert re.search(failed_line, out.getvalue(), re.M), out.getvalue()
     assert scenario.invoices[0].amount == Decimal("49.90")
+
+
+class Terminal(io.StringIO):
+    """What a terminal shows of the demo's console: carriage returns and erase-line applied."""
+
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+    def screen(self) -> list[str]:
+        rows, row = [], ""
+        for token in re.split(r"(\r|\n|\x1b\[K)", self.getvalue()):
+            if token == "\n":
+                rows.append(row)
+                row = ""
+            elif token in ("\r", "\x1b[K"):
+                row = ""  # the console always erases from the line's start
+            else:
+                row += token
+        return rows + ([row] if row else [])
+
+
+def test_on_a_terminal_a_waiting_step_spins_and_its_line_becomes_the_result() -> None:
+    terminal = Terminal()
+    console = Console(terminal)
+    console.begin("automatic payment")
+    console.tick("waiting for Kill Bill's auto-pay")
+    console.tick("waiting for Kill Bill's auto-pay")
+    console.done("invoice 1: paid")
+    console.begin("pay-by-link email")
+    console.done("emailed")
+    console.detail("Link:    http://127.0.0.1:1/pay/x")
+    console.begin("paid by link")
+    console.tick("waiting for Grace Hopper's payment")
+
+    raw = terminal.getvalue()
+    assert "⠙ automatic payment" in raw and "waiting for Kill Bill's auto-pay" in raw
+    assert terminal.screen() == [
+        "  ✓ automatic payment       invoice 1: paid",
+        "  ✓ pay-by-link email       emailed",
+        " " * 28 + "Link:    http://127.0.0.1:1/pay/x",
+        "  ⠙ paid by link            waiting for Grace Hopper's payment"]
+
+
+def test_piped_output_has_only_the_final_lines_and_no_unencodable_characters() -> None:
+    piped = io.StringIO()  # no terminal, and no encoding known: plain ASCII
+    console = Console(piped)
+    console.begin("asynchronous payment")
+    console.tick("waiting for the webhook")
+    console.done("PENDING → SUCCESS")
+
+    assert piped.getvalue() == "  ok asynchronous payment    PENDING ? SUCCESS\n"
