@@ -1,8 +1,8 @@
 """Running the demo: its data directory and log, the services, the story, and a clean stop however it ends.
 
-Ctrl-C (SIGINT) and SIGTERM end the demo at any point: every service it started is stopped (threads
-joined, ports closed) before the process exits with 128 + the signal's number. A further signal while it
-stops is ignored, so the stop itself is never cut short.
+Ctrl-C (SIGINT) and SIGTERM end the demo at any point: every service it started is stopped (see
+``stack``: ports closed, threads ended) before the process exits with 128 + the signal's number. A further
+signal while it stops is ignored, so the stop itself is never cut short.
 """
 
 from __future__ import annotations
@@ -127,11 +127,16 @@ def _data_dir(given: Path | None) -> tuple[Path, bool]:
 @contextmanager
 def _logging_to(path: Path) -> Iterator[None]:
     """Every log line of the bridge and the simulators goes to the demo's log file, not between the steps."""
+    access = logging.getLogger("werkzeug")
+    access_level = access.level
     with path.open("a", encoding="utf-8") as stream:
         configure_logging("INFO", "text", stream=stream)
+        # Not the servers' access lines: their paths carry bearer tokens (/pay/<token>, the push callback's).
+        access.setLevel(logging.WARNING)
         try:
             yield
         finally:
+            access.setLevel(access_level)
             root = logging.getLogger()
             for handler in [h for h in root.handlers if getattr(h, "_bridge_handler", False)]:
                 root.removeHandler(handler)

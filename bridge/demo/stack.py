@@ -3,7 +3,9 @@ SMTP sink, and the bridge (its web app and a worker) on SQLite in the demo's dat
 
 Each service is started by its own method, so a port already in use names the service that could not
 start; every started service registers how it stops, and :meth:`DemoStack.stop` stops them in reverse
-order (the worker first, since it calls the others), joining their threads and closing their ports.
+order (the worker first, since it calls the others): the worker's and the servers' threads are joined and
+their ports closed; the simulators' own background threads (Kill Bill's bus and push queue, Hyperswitch's
+webhook deliveries) are told to stop and end within their poll interval.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ from pathlib import Path
 
 # Generous: the machine is shared with other test processes (a guard against a hang, not a speed claim).
 RUN_SECONDS = 180.0
-BRIDGE = Path(sys.executable).with_name("bridge")
+# The console script beside the interpreter running the tests (the virtualenv's), else the module.
+_SCRIPT = Path(sys.executable).with_name("bridge")
+BRIDGE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bridge.cli"]
 HOST = "127.0.0.1"
 
 SETUP_STEPS = ("Hyperswitch simulator", "Kill Bill simulator", "SMTP sink", "bridge and worker")
@@ -79,7 +81,7 @@ class DemoProcess:
         env = {name: value for name, value in os.environ.items() if not name.startswith("BRIDGE_")}
         # The demo writes ✓ and ✗: decode its output as UTF-8 whatever the locale of the test run.
         env.update(PYTHONIOENCODING="utf-8", TMPDIR=str(self.temp_dir))
-        self.process = subprocess.Popen([str(BRIDGE), "demo", *args], cwd=tmp_path, env=env, text=True,
+        self.process = subprocess.Popen([*BRIDGE, "demo", *args], cwd=tmp_path, env=env, text=True,
                                         encoding="utf-8", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         start_new_session=True)
         self.lines: list[str] = []
