@@ -85,8 +85,15 @@ def _run(options: DemoOptions, console: Console, data_dir: Path, stopping: threa
         except StepFailed as exc:
             return DemoResult(1, f"the demo failed at {exc}\nthe bridge's log: {data_dir / LOG_FILE}",
                               _summary_or_none(scenario))
-        return DemoResult(0, f"every step reached its expected state ({time.monotonic() - started:.1f} s)"
-                          + _kept_hint(options, data_dir), scenario.summary())
+        elapsed = time.monotonic() - started
+        try:
+            summary = scenario.summary()
+        except Exception as exc:  # noqa: BLE001 - reported as the demo's failure, with the log to read
+            log.exception("could not read the summary")
+            return DemoResult(1, f"the demo could not read its summary: {type(exc).__name__}: {exc}\n"
+                                 f"the bridge's log: {data_dir / LOG_FILE}")
+        return DemoResult(0, f"every step reached its expected state ({elapsed:.1f} s)"
+                          + _kept_hint(options, data_dir), summary)
     finally:
         stopping.set()  # from here on, a signal waits for the stop to finish
         scenario.close()
@@ -119,7 +126,7 @@ def _data_dir(given: Path | None) -> tuple[Path, bool]:
     if given.exists() and not given.is_dir():
         raise ConfigError(f"--data-dir: {given} is not a directory")
     if (given / DATABASE_FILE).exists():
-        raise ConfigError(f"--data-dir: {given} already holds a demo's database; give an empty directory")
+        raise ConfigError(f"--data-dir: {given} already holds a {DATABASE_FILE}; give an empty directory")
     given.mkdir(parents=True, exist_ok=True)
     return given, False
 

@@ -120,9 +120,8 @@ class DemoStack:
         runtime = Runtime.from_settings(demo_settings(self.data_dir, port, self.smtp))
         self._stops.callback(runtime.engine.dispose)
         self._stops.callback(runtime.audit.close)  # flushes the Hyperswitch call trail
-        runtime.migrate_if_configured()
         self.runtime = runtime
-        self.bridge_server = self._serve("bridge", create_app(runtime=runtime), port)
+        self.bridge_server = self._serve("bridge", create_app(runtime=runtime), port)  # migrates the database
         worker = build_worker(runtime)
         thread = threading.Thread(target=worker.run, name="bridge-worker")
         thread.start()
