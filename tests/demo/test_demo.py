@@ -107,7 +107,7 @@ def test_a_step_whose_state_is_not_reached_fails_with_what_kill_bill_shows(tmp_p
     assert str(failed.value).startswith("automatic payment: Kill Bill's purchase is PAYMENT_FAILURE, expected "
                                         "SUCCESS (card_declined:")
     failed_line = rf"^  {re.escape(console.symbols.failed)} automatic payment\s+Kill Bill's purchase is PAYMENT_FAILURE"
-    assert re.search(failed_line, out.getvalue(), re.M), out.getvalue()
+    assert re.search(failed_line, out.getvalue(), re.MULTILINE), out.getvalue()
     assert scenario.invoices[0].amount == Decimal("49.90")
 
 
