@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
 from bridge.db.invoices import Message, MessageStatus
+from bridge.invoices import tokens
 from bridge.invoices.email import (
     KINDS,
     UNSUBSCRIBABLE_KINDS,
@@ -60,7 +61,6 @@ from bridge.invoices.email import (
     render,
     valid_address,
 )
-from bridge.invoices import tokens
 from bridge.jobs import enqueue
 from bridge.jobs.registry import JobContext, PermanentFailure
 from bridge.tenancy.service import UnknownTenant

@@ -27,7 +27,6 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -83,7 +82,7 @@ def schedule(session: Session, env: TenantEnv, *, link: PayLink, invoice: Invoic
         log.info("invoice %s: no reminders, the payor of account %s unsubscribed", invoice.invoice_id,
                  account.account_id)
         return []
-    now, expires = env.now(), _utc(link.expires_at)
+    now, expires = env.now(), link.expires_at
     queued = []
     for slot in slots(env.settings.reminders, invoice.invoice_date, due, account_zone(account)):
         if not now < slot.at < expires:
@@ -95,10 +94,6 @@ def schedule(session: Session, env: TenantEnv, *, link: PayLink, invoice: Invoic
         log.info("invoice %s: %s reminder(s) scheduled, the first at %s", invoice.invoice_id, len(queued),
                  queued[0].at.isoformat())
     return queued
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # -- opting out --------------------------------------------------------------------------------------------

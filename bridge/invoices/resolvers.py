@@ -13,7 +13,6 @@ A Kill Bill failure propagates: the send job retries with backoff.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 from uuid import UUID
 
@@ -58,7 +57,7 @@ def current_invoice(env: TenantEnv, message: Message, context: dict[str, Any]) -
     if not now.payable:
         raise messages.SkipMessage(f"invoice {link.kb_invoice_id} is {now.state.value} "
                                    f"(balance {now.balance} {now.currency})")
-    if env.now() >= link.expires_at.replace(tzinfo=link.expires_at.tzinfo or UTC):
+    if env.now() >= link.expires_at:
         raise messages.SkipMessage(f"the pay link of invoice {link.kb_invoice_id} has expired")
     account = env.killbill.accounts.get(UUID(link.kb_account_id))
     return {"amount_due": notices.balance_due(invoice, account), messages.RECIPIENT: account.email}

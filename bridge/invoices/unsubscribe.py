@@ -11,7 +11,6 @@ Hyperswitch, so unsubscribing works while they are down.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -25,19 +24,17 @@ from bridge.tenancy.env import TenantEnv
 from bridge.tenancy.service import UnknownTenant
 from bridge.web import openapi
 
-log = logging.getLogger(__name__)
-
 PATH = "/unsubscribe/<token>"  # in the payor pages' blueprint (/pay): see install()
 _HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; "
-                               "frame-ancestors 'none'",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                "base-uri 'none'; frame-ancestors 'none'"),
     "Referrer-Policy": "no-referrer",  # the token is in the URL
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
-NOT_FOUND = ("Link not found", "This unsubscribe link is not valid. Please use the link from your most recent "
-                               "reminder, or contact the sender.")
+NOT_FOUND = "This unsubscribe link is not valid. Please use the link from your most recent reminder, or contact " \
+            "the sender."
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
@@ -47,8 +44,7 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
 
 
 def _not_found() -> Response:
-    title, message = NOT_FOUND
-    return _page("pay/message.html", 404, title=title, message=message)
+    return _page("pay/message.html", 404, title="Link not found", message=NOT_FOUND)
 
 
 def _resolve(token: str) -> tuple[TenantEnv, str] | None:

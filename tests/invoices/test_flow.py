@@ -22,6 +22,7 @@ from bridge.db.payments import PaymentMethod
 from bridge.db.webhooks import EventSource, InboundEvent
 from bridge.invoices import paylinks
 from bridge.invoices.formatting import format_date
+from bridge.jobs import RetryLater
 from bridge.simulators.payors import save_card
 from bridge.webhooks import hyperswitch as hs_webhooks
 from killbill_client.models import Account, ExternalCharge
@@ -152,7 +153,7 @@ def test_paying_the_link_sends_one_receipt_and_stops_the_reminders(flow, hs, cli
     assert 'data-state="paid"' in page and flow.kb.invoices.get(invoice_id).balance == 0
     [payment] = flow.kb.invoice_payments.list_for_invoice(invoice_id)
     [receipt] = flow.emails("payment received")
-    text, html = texts(receipt)
+    text, _html = texts(receipt)
     assert "we received your payment of $49.90" in text and "remains to be paid" not in text
     assert client.get(flow.path_of(receipt)).status_code == 200
     assert [m.send_key for m in flow.messages(invoice_id, "receipt")] == [f"{invoice_id}:receipt:{payment.payment_id}"]
@@ -304,7 +305,7 @@ def test_a_declined_automatic_payment_says_pay_here_or_update_your_card(flow, hs
     assert f'href="{flow.url}{path}"' in html
     page = client.get(path).get_data(as_text=True)
     assert "42.00" in page and "Pay now" in page
-    assert [m.send_key for m in flow.messages(invoice_id)][0] == f"{invoice_id}:payment_failed:{declined.payment_id}"
+    assert flow.messages(invoice_id)[0].send_key == f"{invoice_id}:payment_failed:{declined.payment_id}"
 
     # The payor's bank approves again and Kill Bill charges the invoice: a receipt, no more reminders.
     hs_state.set_mandate_behaviour(mandate_id, "approve")
@@ -368,7 +369,7 @@ def test_a_card_saved_on_the_link_is_added_to_kill_bill_once(flow, hs, client, b
         go.wait()
         try:
             return hs_webhooks._payment(flow.env, hs_payment_id).outcome
-        except Exception as exc:  # RetryLater while a return page records it
+        except RetryLater as exc:  # while a return page records it
             return repr(exc)
 
     def return_page() -> str:
@@ -451,7 +452,7 @@ def test_one_click_unsubscribe_stops_the_reminders_of_the_account(flow, hs) -> N
 
     later = payor.invoice("8.00")  # a new invoice: its email, but no reminders
     flow.drain()
-    assert flow.messages(later, "reminder") == [] and len(flow.emails(f"for $8.00")) == 1
+    assert flow.messages(later, "reminder") == [] and len(flow.emails("for $8.00")) == 1
 
 
 def test_an_unsubscribe_link_that_is_not_ours_is_404(flow, hs) -> None:
