@@ -147,7 +147,9 @@ def invoice_settled(env: TenantEnv, notification: Notification) -> EventResult:
     invoice, account = read
     link, now = paylinks.refresh(env, link, invoice)
     outcome = f"pay link {link.id} is {link.state.value} (invoice balance {now.balance})"
-    if notification.event_type == "INVOICE_PAYMENT_SUCCESS":
+    # A payment, not a refund or chargeback of one (those are INVOICE_PAYMENT_SUCCESS too).
+    if notification.event_type == "INVOICE_PAYMENT_SUCCESS" and \
+            notification.metadata.get("invoicePaymentType") in (None, "ATTEMPT"):
         outcome += "; " + _receipt(env, link, invoice, account, _uuid(notification.metadata.get("paymentId")))
     return EventResult.processed(outcome)
 
@@ -163,7 +165,7 @@ def _receipt(env: TenantEnv, link: PayLink, invoice: Invoice, account: Account, 
     paid = sum((t.processed_amount or Decimal(0) for t in payment.transactions or []
                 if str(t.status) == "SUCCESS" and str(t.transaction_type) in ("PURCHASE", "CAPTURE")), Decimal(0))
     if paid <= 0:
-        return f"payment {payment_id} paid nothing (a refund or a chargeback?): no receipt"
+        return f"payment {payment_id} has no successful charge: no receipt"
     ours = str(payment_id) == link.kb_payment_id or (
         payment.payment_method_id is not None and store.find(env, payment.payment_method_id) is not None)
     if not ours:
