@@ -10,7 +10,7 @@ from bridge.invoices import pages as pay_pages
 from bridge.plugin_api import routes as plugin_routes
 from bridge.runtime import Runtime
 from bridge.settings import Settings, load_settings
-from bridge.web import admin, health, metrics, openapi, requests
+from bridge.web import admin, health, limits, metrics, openapi, payor_pages, requests
 from bridge.webhooks import routes as webhook_routes
 
 
@@ -25,6 +25,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     requests.install(app)
     metrics.install(app)
+    limits.install(app)
+    payor_pages.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(plugin_routes.bp)

@@ -25,22 +25,13 @@ from bridge.tenancy.service import UnknownTenant
 from bridge.web import openapi
 
 PATH = "/unsubscribe/<token>"  # in the payor pages' blueprint (/pay): see install()
-_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                "base-uri 'none'; frame-ancestors 'none'"),
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-    "X-Content-Type-Options": "nosniff",
-}
+# Security headers: bridge.web.payor_pages, as on every page of the /pay blueprint.
 NOT_FOUND = "This unsubscribe link is not valid. Please use the link from your most recent reminder, or contact " \
             "the sender."
 
 
 def _page(template: str, status: int = 200, **context: Any) -> Response:
-    response = Response(render_template(template, lang="en", **context), status=status, mimetype="text/html")
-    response.headers.update(_HEADERS)
-    return response
+    return Response(render_template(template, lang="en", **context), status=status, mimetype="text/html")
 
 
 def _not_found() -> Response:

@@ -19,6 +19,7 @@ APIs added later (the webhook endpoints, the payor pages) describe themselves th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -116,6 +117,7 @@ _TAGS: dict[str, str] = {
 }
 
 _registered: list[Endpoint] = []
+_path_replies: list[tuple[str, dict[int | str, Reply]]] = []
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 
@@ -125,6 +127,24 @@ def register(*endpoints: Endpoint) -> None:
     with _lock:
         _registered.extend(endpoints)
         _cache.clear()
+
+
+def register_path_replies(prefix: str, replies: Mapping[int | str, Reply]) -> None:
+    """Answers every endpoint under ``prefix`` may give besides its own (the edges' 413 and 429); an
+    endpoint that documents a status itself keeps its own."""
+    with _lock:
+        _path_replies.append((prefix, dict(replies)))
+        _cache.clear()
+
+
+def _with_path_replies(endpoint: Endpoint) -> Endpoint:
+    extra: dict[int | str, Reply] = {}
+    for prefix, replies in _path_replies:
+        if endpoint.path.startswith(prefix):
+            extra.update({status: reply for status, reply in replies.items() if status not in endpoint.responses})
+    if not extra:
+        return endpoint
+    return dataclasses.replace(endpoint, responses={**endpoint.responses, **extra})
 
 
 def register_security_scheme(name: str, scheme: dict[str, Any]) -> None:
@@ -197,7 +217,8 @@ _JOB_ID = Param("job_id", "path", Annotated[int, Field(ge=0, le=jobs_routes.MAX_
 
 def admin_errors(*statuses: int) -> dict[int | str, Reply]:
     known: dict[int, str] = {
-        400: "The request is refused (`invalid_json`, `invalid_request`, `invalid_settings`, `bad_request`).",
+        400: "The request is refused (`invalid_json`, `invalid_request`, `invalid_settings`, `unsafe_url`, "
+             "`bad_request`).",
         404: "No such object (`unknown_tenant`, `not_found`).",
         409: "Conflicts with the current state (`duplicate_tenant`, `conflict`).",
         413: "The body exceeds the configured request size limit.",
@@ -354,7 +375,7 @@ def _fill(node: Any, schemas: Callable[[_Schema], dict[str, Any]]) -> Any:
 
 def build_document(selected: Iterable[Endpoint] | None = None) -> dict[str, Any]:
     """The OpenAPI document of ``selected`` (default: every endpoint the sidecar serves)."""
-    chosen = endpoints() if selected is None else list(selected)
+    chosen = [_with_path_replies(e) for e in (endpoints() if selected is None else selected)]
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in chosen:
         method = endpoint.method.lower()
