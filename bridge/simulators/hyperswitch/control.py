@@ -19,7 +19,9 @@ Each endpoint calls the ``SimulatorState`` method of the same meaning, so tests 
 - ``POST /__sim/payments/{payment_id}/disputes`` {merchant_id?, amount?, reason?, reason_code?}
 - ``POST /__sim/disputes/{dispute_id}/win`` / ``/lose`` / ``/status`` {status: any DisputeStatus}
 - ``GET|POST|DELETE /__sim/faults`` {method, path, kind, times?, probability?, seed?, latency_ms?, status?,
-  retry_after?, hold_ms?}
+  retry_after?, hold_ms?} (DELETE also switches the rate limit off)
+- ``GET|POST|DELETE /__sim/rate_limit`` {requests_per_second, burst?}: 429 with Retry-After above it, per API
+  key; GET says how many calls it admitted and refused
 - ``GET|POST /__sim/webhooks/config`` {retry_schedule, timeout, delay, duplicates, reorder_window, enabled}
 - ``GET /__sim/webhooks/deliveries?merchant_id=&event_type=``; ``POST /__sim/webhooks/wait`` {timeout?}
 - ``POST /__sim/reset`` {merchants?: also forget the merchants}
@@ -175,6 +177,19 @@ def _infrastructure_routes(bp: Blueprint, state: SimulatorState) -> None:
     def clear_faults() -> Response:
         state.clear_faults()
         return respond({"cleared": True})
+
+    @bp.get("/rate_limit")
+    def rate_limit() -> Response:
+        return respond(state.rate_limit())
+
+    @bp.post("/rate_limit")
+    def set_rate_limit() -> Response:
+        body = _body()
+        return respond(state.set_rate_limit(_take(body, "requests_per_second"), body.pop("burst", None)))
+
+    @bp.delete("/rate_limit")
+    def clear_rate_limit() -> Response:
+        return respond(state.set_rate_limit(None))
 
     @bp.get("/webhooks/config")
     def webhook_config() -> Response:

@@ -13,6 +13,11 @@ always when neither is given; ``latency_ms`` delays any kind):
   closed without an answer; ``hold_ms`` keeps it open first, so a client with a shorter read timeout
   sees a timeout instead.
 
+Besides the rules, a **rate limit** like the hosted service's (reference §9: 80 requests/s by default, 429
+above it): ``requests_per_second`` and ``burst`` per API key, answered with the same plain-text 429 and a
+``Retry-After`` of the whole seconds until the key has a request free again. It counts every API call
+(not the control API) and how many it refused.
+
 Dropping the connection needs the socket, which werkzeug's server exposes as ``environ["werkzeug.socket"]``.
 The middleware shuts it down and raises ``ConnectionResetError``, which werkzeug treats as a dropped
 client connection (no traceback, no answer written).
@@ -33,6 +38,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
+
+from bridge.edges.buckets import LocalBuckets, Rate
 
 from . import errors
 
@@ -101,13 +108,51 @@ def _template_regex(template: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
+class RateLimiter:
+    """Requests per second per API key, as the infrastructure in front of the hosted router enforces them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rate: Rate | None = None
+        self._buckets = LocalBuckets()
+        self._admitted = self._limited = 0
+
+    def configure(self, requests_per_second: float | None, burst: int | None = None) -> dict[str, Any]:
+        """Switch the limit on (``burst`` defaults to one second's worth) or, with None, off; counts restart."""
+        with self._lock:
+            self._rate = None if requests_per_second is None else Rate(
+                float(requests_per_second), int(burst) if burst is not None else max(1, int(requests_per_second)))
+            self._buckets = LocalBuckets()
+            self._admitted = self._limited = 0
+        return self.stats()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            rate = self._rate
+            return {"requests_per_second": rate.per_second if rate else None, "burst": rate.burst if rate else None,
+                    "admitted": self._admitted, "limited": self._limited}
+
+    def retry_after(self, api_key: str) -> int | None:
+        """None when the call may go; else the ``Retry-After`` of its 429."""
+        with self._lock:
+            if self._rate is None:
+                return None
+            reservation = self._buckets.reserve(api_key, self._rate)
+            if reservation.granted:
+                self._admitted += 1
+                return None
+            self._limited += 1
+            return reservation.retry_after
+
+
 class FaultInjector:
-    """The rule list; the first matching rule that draws a hit applies."""
+    """The rule list; the first matching rule that draws a hit applies. ``limiter`` is the rate limit."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._ids = itertools.count(1)
+        self.limiter = RateLimiter()
 
     def add(self, method: str, path: str, kind: str, **options: Any) -> FaultRule:
         with self._lock:
@@ -118,6 +163,7 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._rules = []
+        self.limiter.configure(None)
 
     def rules(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -147,6 +193,10 @@ class FaultMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith(self.exempt_prefix):
             return self.app(environ, start_response)
+        retry_after = self.injector.limiter.retry_after(environ.get("HTTP_API_KEY", ""))
+        if retry_after is not None:
+            _discard_body(environ)
+            return _too_many_requests(start_response, retry_after)
         rule = self.injector.pick(environ.get("REQUEST_METHOD", "GET"), path)
         if rule is None:
             return self.app(environ, start_response)
@@ -163,9 +213,7 @@ class FaultMiddleware:
         if rule.kind == "busy":
             return _json(start_response, 422, errors.resource_busy().body())
         if rule.kind == "rate_limit":
-            start_response("429 Too Many Requests", [("Content-Type", "text/plain"),
-                                                     ("Retry-After", str(rule.retry_after))])
-            return [b"Too Many Requests"]
+            return _too_many_requests(start_response, rule.retry_after)
         if rule.kind == "drop_after_commit":
             _run_and_discard(self.app, environ)
             if rule.hold_ms:
@@ -174,6 +222,11 @@ class FaultMiddleware:
             _discard_body(environ)
         _drop_connection(environ)
         raise ConnectionResetError("simulated connection reset")
+
+
+def _too_many_requests(start_response: StartResponse, retry_after: int) -> list[bytes]:
+    start_response("429 Too Many Requests", [("Content-Type", "text/plain"), ("Retry-After", str(retry_after))])
+    return [b"Too Many Requests"]
 
 
 def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:

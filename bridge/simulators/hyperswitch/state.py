@@ -213,7 +213,16 @@ class SimulatorState:
         return self.faults.add(method, path, kind, **options).to_dict()
 
     def clear_faults(self) -> None:
+        """Every fault rule and the rate limit."""
         self.faults.clear()
+
+    def set_rate_limit(self, requests_per_second: float | None, burst: int | None = None) -> dict[str, Any]:
+        """429 with Retry-After above ``requests_per_second`` per API key (None: off); see ``faults``."""
+        return self.faults.limiter.configure(requests_per_second, burst)
+
+    def rate_limit(self) -> dict[str, Any]:
+        """The limit and how many calls it admitted and refused."""
+        return self.faults.limiter.stats()
 
     def configure_webhooks(self, **settings: Any) -> dict[str, Any]:
         """retry_schedule, timeout, delay, duplicates, reorder_window (seconds), enabled."""
