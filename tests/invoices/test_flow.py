@@ -124,6 +124,23 @@ def test_reminders_go_out_at_their_times_each_once_with_the_current_balance(flow
     assert len(flow.smtp.received) == 4
 
 
+def test_a_reminder_goes_to_the_accounts_current_address(flow, hs) -> None:
+    payor = payor_of(flow, hs)
+    invoice_id = payor.invoice("10.00")
+    flow.drain()
+    # The payor changes their email in Kill Bill (PUT /1.0/kb/accounts/{id}, which the simulator does not serve).
+    with flow.kb_state.lock:
+        flow.kb_state.accounts[payor.account_id].fields["email"] = "ada@new.example"
+
+    [reminder, *_] = flow.messages(invoice_id, "reminder")
+    flow.clock.move_to(flow.due_at(reminder))
+    flow.drain()
+
+    [email] = flow.emails("Reminder")
+    assert email["To"] == "ada@new.example" and flow.smtp.received[-1].rcpt_tos == ["ada@new.example"]
+    assert flow.messages(invoice_id, "reminder")[0].recipient == "ada@new.example"
+
+
 def test_payment_terms_of_the_account_and_the_link_validity_shape_the_schedule(flow, hs) -> None:
     flow.configure(pay_by_link={"payment_terms_days": 30, "link_valid_days": 12},
                    reminders={"days_after_invoice": [3, 7, 14], "days_before_due": [1], "send_hour": 7})
