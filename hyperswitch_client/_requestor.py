@@ -22,9 +22,10 @@ import urllib3.exceptions
 from pydantic import ValidationError
 
 from .audit import AuditHook, AuditRecord, redact, redact_body
-from .breaker import CircuitBreaker, Ticket, is_breaker_failure
+from .breaker import CircuitBreaker, CircuitState, Ticket, is_breaker_failure
 from .errors import (
     APITimeoutError,
+    CircuitOpenError,
     ConnectError,
     ConnectionLostError,
     DuplicateResourceError,
@@ -78,6 +79,8 @@ class _CallState:
     attempts: int = 0
     maybe_processed: bool = False  # an attempt may have reached the operation
     next_delay: float = 0.0
+    last_error: HyperswitchError | None = None  # what the last attempt sent met
+    refused: bool = False  # a guard refused an attempt before sending: no more retries
 
 
 @dataclass
@@ -159,8 +162,10 @@ class Requestor:
         state: _CallState,
     ) -> bool:
         outcome = retry_state.outcome
-        if outcome is None or not outcome.failed:
+        if outcome is None or not outcome.failed or state.refused:
             return False
+        if self._breaker is not None and self._breaker.state is CircuitState.OPEN:
+            return False  # the retry would be refused unsent: end now with what this attempt met
         delay = self._policy.next_delay(
             outcome.exception(),
             attempt=state.attempts,
@@ -177,7 +182,15 @@ class Requestor:
         return True
 
     def _attempt(self, call: Call[T], deadline: Deadline, state: _CallState) -> T:
-        ticket = self._admit(call, deadline)
+        try:
+            ticket = self._admit(call, deadline)
+        except (CircuitOpenError, ThrottledError):
+            state.refused = True
+            if state.last_error is not None:
+                # A retry refused unsent: the call ends with what its last attempt met, which may have
+                # been processed (a 5xx, a timeout), never as "not processed".
+                raise state.last_error from None
+            raise
         state.attempts += 1
         started_at = datetime.now(UTC)
         started = self._clock()
@@ -228,6 +241,7 @@ class Requestor:
         ticket: Ticket | None,
     ) -> None:
         err.method, err.path = call.method, call.path
+        state.last_error = err
         if err.kind is ErrorKind.UNKNOWN_OUTCOME:
             state.maybe_processed = True
         if ticket is not None and self._breaker is not None:

@@ -12,11 +12,13 @@ import responses
 
 from bridge.edges.buckets import LocalBuckets, Rate
 from bridge.edges.pacing import BucketPacer
-from hyperswitch_client import (APIError, CircuitBreaker, CircuitOpenError, CircuitState, ConnectError, ErrorKind,
-                                HyperswitchClient, NotFoundError, RateLimitError, RetryPolicy, ThrottledError)
+from hyperswitch_client import (APIError, APITimeoutError, CircuitBreaker, CircuitOpenError, CircuitState,
+                                ConnectError, ErrorKind, HyperswitchClient, NotFoundError, RateLimitError, RetryPolicy,
+                                ThrottledError)
 from hyperswitch_client.enums import IntentStatus
 
 from .conftest import BASE_URL, PAYMENT_ID, FakeClock, payment_body
+from .test_retries import create_params
 
 PAYMENT_URL = f"{BASE_URL}/payments/{PAYMENT_ID}"
 SERVER_ERROR = {"error": {"type": "api", "message": "Something went wrong", "code": "HE_00"}}
@@ -101,6 +103,27 @@ def test_repeated_failures_open_the_circuit_and_calls_then_fail_fast_unsent(
         client.payments.capture(PAYMENT_ID)  # money-moving: refused before sending, so "not processed"
     assert caught.value.kind is ErrorKind.NOT_PROCESSED and caught.value.code == "CIRCUIT_OPEN"
     assert caught.value.attempts == 0 and len(api.calls) == sent
+
+
+def test_a_retry_refused_by_the_breaker_keeps_the_unknown_outcome_of_the_attempt_sent(
+        api: responses.RequestsMock, make_client: Callable[..., HyperswitchClient], clock: FakeClock) -> None:
+    """A create answered 503 may have run: its retry refused unsent must not turn it into "not processed"."""
+    circuit = breaker(clock, threshold=2)
+    client = make_client(breaker=circuit)
+    api.post(f"{BASE_URL}/payments", status=503, json=SERVER_ERROR)
+    with pytest.raises(APIError) as caught:
+        client.payments.create(create_params())
+    assert caught.value.kind is ErrorKind.UNKNOWN_OUTCOME and caught.value.attempts == 2
+    assert len(api.calls) == 2 and circuit.state is CircuitState.OPEN and clock.sleeps == [0.25]
+
+
+def test_a_retry_refused_by_pacing_keeps_the_unknown_outcome_too(
+        api: responses.RequestsMock, make_client: Callable[..., HyperswitchClient], clock: FakeClock) -> None:
+    client = make_client(pacer=pacer(clock, per_second=0.05, burst=1))  # the next slot is 20 s away
+    api.post(f"{PAYMENT_URL}/capture", body=requests.exceptions.ReadTimeout("read timed out"))
+    with pytest.raises(APITimeoutError) as caught:
+        client.payments.capture(PAYMENT_ID)
+    assert caught.value.kind is ErrorKind.UNKNOWN_OUTCOME and len(api.calls) == 1
 
 
 def test_definite_answers_prove_the_router_up(
