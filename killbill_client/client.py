@@ -8,6 +8,7 @@ from typing import Self
 import requests
 
 from killbill_client.accounts import AccountService
+from killbill_client.clock import ClockService
 from killbill_client.custom_fields import CustomFieldService
 from killbill_client.invoice_payments import InvoicePaymentService
 from killbill_client.invoices import InvoiceService
@@ -51,6 +52,7 @@ class KillBillClient:
         self.payment_transactions = PaymentTransactionService(transport)
         self.tags = TagService(transport)
         self.custom_fields = CustomFieldService(transport)
+        self.clock = ClockService(transport)
 
     @property
     def base_url(self) -> str:

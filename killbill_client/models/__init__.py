@@ -11,6 +11,7 @@ from killbill_client.models.base import (
                                          TransactionStatus,
                                          TransactionType,
 )
+from killbill_client.models.clock import ClockState
 from killbill_client.models.invoices import ExternalCharge, Invoice, InvoiceItem
 from killbill_client.models.payment_methods import (
                                          PaymentMethod,
@@ -27,7 +28,7 @@ from killbill_client.models.tags import CustomField, Tag
 from killbill_client.models.tenants import Tenant, TenantKeyValue
 
 __all__ = [
-    "Account", "AuditLog", "CustomField", "ExternalCharge", "Invoice", "InvoiceItem", "InvoicePayment",
+    "Account", "AuditLog", "ClockState", "CustomField", "ExternalCharge", "Invoice", "InvoiceItem", "InvoicePayment",
     "InvoicePaymentTransaction", "InvoiceStatus", "KillBillModel", "ObjectType", "Payment", "PaymentAttempt",
     "PaymentMethod", "PaymentMethodPluginDetail", "PaymentTransaction", "PluginProperties", "PluginProperty",
     "Tag", "Tenant", "TenantKeyValue", "TransactionStatus", "TransactionType",
