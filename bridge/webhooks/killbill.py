@@ -60,6 +60,7 @@ SOURCE = "killbill"
 # secrets.token_urlsafe(32) is 43 characters; anything much longer cannot be a callback token.
 MAX_TOKEN_LENGTH = 128
 _NULLABLE_TEXT_FIELDS = ("objectType", "objectId", "accountId", "metaData")
+_TENANT_CONFIG_EVENTS = ("TENANT_CONFIG_CHANGE", "TENANT_CONFIG_DELETION")
 # Hyperswitch's limit on a customer's text fields.
 _TEXT_LIMIT = 255
 CONTROL_TAGS = {AUTO_PAY_OFF: "AUTO_PAY_OFF", MANUAL_PAY: "MANUAL_PAY"}
@@ -121,11 +122,14 @@ def parse(body: bytes) -> Notification:
             raise MalformedNotification(f"{name} must be a string or null")
     metadata: dict[str, Any] = {}
     if data.get("metaData") is not None:
-        # Kill Bill sends metaData as a string that itself holds a JSON object.
+        # Kill Bill sends metaData as a string that itself holds a JSON object, except for tenant
+        # configuration events, whose metaData is the bare key (e.g. PUSH_NOTIFICATION_CB).
         try:
             metadata = json.loads(data["metaData"])
         except ValueError:
-            raise MalformedNotification("metaData must be a string holding JSON") from None
+            if event_type not in _TENANT_CONFIG_EVENTS:
+                raise MalformedNotification("metaData must be a string holding JSON") from None
+            metadata = {"key": data["metaData"]}
         if not isinstance(metadata, dict):
             raise MalformedNotification("metaData must hold a JSON object")
     return Notification(event_type, data.get("objectType"), data.get("objectId"), data.get("accountId"), metadata)

@@ -244,8 +244,11 @@ class Payor:
         return self.biller.kb.invoice_payments.list_for_invoice(invoice_id, with_plugin_info=with_plugin_info,
                                                                 with_attempts=True)
 
-    def transactions(self, invoice_id: UUID, ttype: TransactionType) -> list[PaymentTransaction]:
-        return [t for p in self.payments(invoice_id) for t in p.transactions or [] if t.transaction_type == ttype]
+    def transactions(self, invoice_id: UUID, ttype: TransactionType, *,
+                     with_plugin_info: bool = False) -> list[PaymentTransaction]:
+        """With ``with_plugin_info`` Kill Bill asks the plugin (getPaymentInfo) and shows its reference ids."""
+        return [t for p in self.payments(invoice_id, with_plugin_info=with_plugin_info) for t in p.transactions or []
+                if t.transaction_type == ttype]
 
     def last_transaction(self, invoice_id: UUID, ttype: TransactionType,
                          status: TransactionStatus) -> PaymentTransaction | None:

@@ -308,7 +308,7 @@ def test_the_same_body_after_processing_started_is_a_new_notification(client, ru
     b"not json", b"[]", b'"TAG_CREATION"', b"{}", b'{"objectType":"ACCOUNT"}', b'{"eventType":""}',
     b'{"eventType":7}', b'{"eventType":"ACCOUNT_CHANGE","accountId":7}',
     b'{"eventType":"TENANT_CONFIG_CHANGE","metaData":{"key":"CATALOG"}}',
-    b'{"eventType":"TENANT_CONFIG_CHANGE","metaData":"not json"}',
+    b'{"eventType":"PAYMENT_SUCCESS","metaData":"not json"}',
     b'{"eventType":"TENANT_CONFIG_CHANGE","metaData":"[1]"}',
     '{"eventType":"ACCOUNT_CHANGE","objectId":"é"}'.encode("latin-1"),
 ], ids=["text", "array", "string", "empty", "no-type", "blank-type", "number-type", "number-account",
@@ -374,6 +374,18 @@ def test_unknown_types_are_skipped_as_not_used(client, runtime, tenant_id, worke
     events = stored(runtime)
     assert [e.state for e in events] == [EventState.SKIPPED] * 3
     assert all(e.outcome == f"{e.event_type} notifications are not used by the bridge" for e in events)
+
+
+def test_tenant_config_change_with_the_bare_key_real_kill_bill_sends(client, runtime, tenant_id, worker) -> None:
+    body = b'{"eventType":"TENANT_CONFIG_CHANGE","accountId":null,"objectType":"TENANT_KVS",' \
+           b'"objectId":"b2af0e8f-408e-4da5-b831-2511d6b1a6d0","metaData":"PLUGIN_CONFIG_hyperswitch-bridge"}'
+    assert post(client, token_of(runtime, tenant_id), body).status_code == 200
+
+    drain(worker)
+
+    [event] = stored(runtime, "TENANT_CONFIG_CHANGE")
+    assert event.state is EventState.PROCESSED
+    assert event.outcome == "tenant configuration PLUGIN_CONFIG_hyperswitch-bridge changed"
 
 
 def test_tenant_config_change_notes_the_key(bridge: Bridge, registered: str, runtime, worker) -> None:
