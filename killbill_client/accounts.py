@@ -22,6 +22,14 @@ class AccountService(Service):
                                          comment=comment)
         return self._parse(Account, data)
 
+    def update(self, account_id: UUID, account: Account, *, treat_null_as_reset: bool = False,
+               reason: str | None = None, comment: str | None = None) -> None:
+        """Change the fields that are set (all updatable fields with ``treat_null_as_reset``: unset ones are
+        cleared). Kill Bill refuses to change the external key, currency, time zone or a set bill cycle day.
+        Kill Bill posts ACCOUNT_CHANGE."""
+        self._transport.write("PUT", paths("accounts", account_id), query={"treatNullAsReset": treat_null_as_reset},
+                              body=account.to_wire(), reason=reason, comment=comment)
+
     def get(self, account_id: UUID, *, with_balance: bool = False, with_balance_and_cba: bool = False) -> Account:
         data = self._transport.get_json(paths("accounts", account_id),
                                         _balance_query(with_balance, with_balance_and_cba))

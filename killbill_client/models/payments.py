@@ -51,7 +51,8 @@ class PaymentAttempt(KillBillModel):
     transaction_external_key: str | None = None
     transaction_type: TransactionType | None = None
     effective_date: datetime | None = None
-    # INIT, SUCCESS (also for PENDING transactions), RETRIED or ABORTED.
+    # INIT, SUCCESS (also for PENDING transactions), RETRIED or ABORTED; SCHEDULED for a retry Kill Bill has
+    # queued (then effective_date is when it runs, and transaction_id is null).
     state_name: str | None = None
     amount: Decimal | None = None
     currency: str | None = None

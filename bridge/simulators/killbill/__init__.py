@@ -2,9 +2,10 @@
 plugin (``bridge simulate killbill --port N``; basic auth ``admin``/``password``).
 
 Kill Bill side: ``/1.0/kb/...`` with Kill Bill's paths, status codes, error bodies and field names for
-tenants, accounts, payment methods, invoices, invoice payments, payments, notifyStateChanged,
-chargebacks, tags and custom fields; push notifications to the tenant's callback on Kill Bill's retry
-schedule; the janitor.
+tenants, accounts (and their updates), payment methods, invoices (voids, item adjustments, account
+credit), invoice payments, payments, notifyStateChanged, chargebacks, tags and custom fields; retries of
+failed automatic invoice payments on the simulator clock; push notifications to the tenant's callback on
+Kill Bill's retry schedule; the janitor.
 
 Plugin side: for each tenant, ``KillBillState.configure_plugin(tenant_id, plugin_name, url, secret)`` (or
 ``PUT /__sim/tenants/<tenantId>/plugins/<pluginName>`` with ``{"url", "secret", "timeout"?}``) routes

@@ -105,6 +105,31 @@ def invoice_status_invalid(invoice_id: UUID, wanted: str, current: str) -> KillB
                                  f"Current status is {current}", class_name=INVOICE_API_EXCEPTION, code=4023)
 
 
+def _invoice(status: int, code: int, message: str) -> KillBillApiError:
+    return KillBillApiError(status, message, class_name=INVOICE_API_EXCEPTION, code=code)
+
+
+def adjustment_amount_not_positive(amount: Any) -> KillBillApiError:
+    return _invoice(400, 4010, f"Invoice adjustment amount {amount} should be strictly positive")
+
+
+def no_invoice_item(item_id: Any) -> KillBillApiError:
+    return _invoice(404, 4011, f"No invoice item could be found for id {item_id}.")
+
+
+def adjustment_amount_invalid(amount: Any, left: Any) -> KillBillApiError:
+    return _invoice(400, 4020, f"Invoice adjustment amount {amount} should be lower than {left}")
+
+
+def cannot_void_paid_invoice(invoice_id: UUID) -> KillBillApiError:
+    # No mapper entry: ExceptionMapperBase#fallback answers 400 (no cause).
+    return _invoice(400, 4028, f"Invoice {invoice_id} can not be voided. Invoice is paid or partially paid.")
+
+
+def void_invoice_updated(invoice_id: UUID) -> KillBillApiError:
+    return _invoice(400, 4031, f"Cannot modify a Voided invoice: id={invoice_id}")
+
+
 # -- payments -----------------------------------------------------------------------------------
 def _payment(status: int, code: int, message: str, **kwargs: Any) -> KillBillApiError:
     return KillBillApiError(status, message, class_name=PAYMENT_API_EXCEPTION, code=code, **kwargs)

@@ -93,7 +93,9 @@ class Janitor:
             return False
         engine = self.state.payments_engine
         engine.record_result(payment, txn, info)
-        engine.finish_attempt(payment, txn, engine.attempt_plugins(payment, txn))
+        # The janitor carries the original call's isApiPayment, so an automatic payment can still be retried.
+        engine.finish_attempt(payment, txn, engine.attempt_plugins(payment, txn),
+                              is_api=engine.attempt_is_api(payment, txn))
         return True
 
     def fetch(self, payment: Payment) -> dict[UUID, dict[str, Any]]:

@@ -182,6 +182,11 @@ class Invoice:
         return sum((item.amount for item in self.items if item.item_type != "CBA_ADJ"), Decimal(0))
 
     @property
+    def credit_adj(self) -> Decimal:
+        """Account credit this invoice generated (positive CBA_ADJ) or used (negative)."""
+        return sum((item.amount for item in self.items if item.item_type == "CBA_ADJ"), Decimal(0))
+
+    @property
     def paid(self) -> Decimal:
         return sum((p.amount for p in self.payments if p.status == "SUCCESS"), Decimal(0))
 
@@ -192,7 +197,13 @@ class Invoice:
     @property
     def balance(self) -> Decimal:
         # DRAFT and VOID invoices owe nothing (InvoiceCalculatorUtils).
-        return self.amount - self.paid if self.status == "COMMITTED" else Decimal(0)
+        return self.amount + self.credit_adj - self.paid if self.status == "COMMITTED" else Decimal(0)
+
+    def adjustable(self, item: InvoiceItem) -> Decimal:
+        """What is left of an item after its ITEM_ADJ/REPAIR_ADJ items (InvoiceDaoHelper)."""
+        adjusted = sum((-i.amount for i in self.items if i.linked_item_id == item.id
+                        and i.item_type in ("ITEM_ADJ", "REPAIR_ADJ")), Decimal(0))
+        return max(item.amount - adjusted, Decimal(0))
 
 
 @dataclass
@@ -231,6 +242,9 @@ class Attempt:
     plugin_properties: list[dict[str, Any]]
     is_api: bool
     state_name: str = "INIT"
+    # When Kill Bill's retry notification for this attempt fires (RETRIED attempts only); GET …?withAttempts
+    # shows it as a SCHEDULED attempt until then.
+    retry_at: datetime | None = None
 
 
 @dataclass

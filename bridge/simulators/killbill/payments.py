@@ -50,6 +50,8 @@ class TxnRequest:
     properties: list[dict[str, Any]] = field(default_factory=list)
     control_plugins: list[str] = field(default_factory=list)
     is_api: bool = True
+    # A RETRIED attempt that runs again (a retry reuses its attempt row).
+    attempt: Attempt | None = None
 
 
 @dataclass
@@ -87,7 +89,7 @@ class PaymentEngine:
             outcome = self._call_plugin(req.payment_method, payment, txn, req.properties, req.context)
             error = self._apply(payment, txn, outcome, req.payment_method.plugin_name)
             if attempt is not None:
-                self.finish_attempt(payment, txn, attempt.plugin_names)
+                self.finish_attempt(payment, txn, attempt.plugin_names, is_api=req.is_api)
             return TxnResult(payment, txn, error)
 
     def _open(self, req: TxnRequest) -> tuple[Payment, Transaction, Attempt | None]:
@@ -103,7 +105,9 @@ class PaymentEngine:
                               properties=list(req.properties), status_since=now)
             payment.transactions.append(txn)
             self.state.payments[payment.id] = payment
-            attempt = self._new_attempt(req, payment, txn) if req.control_plugins else None
+            attempt = req.attempt or (self._new_attempt(req, payment, txn) if req.control_plugins else None)
+            if attempt is not None:
+                attempt.transaction_id, attempt.amount = txn.id, txn.amount
             return payment, txn, attempt
 
     def _new_payment(self, req: TxnRequest) -> Payment:
@@ -126,19 +130,34 @@ class PaymentEngine:
         payment.attempts.append(attempt)
         return attempt
 
-    def finish_attempt(self, payment: Payment, txn: Transaction, control_plugins: list[str]) -> None:
-        """The control plugins' onSuccessCall/onFailureCall: close the attempt, update the invoice."""
+    def finish_attempt(self, payment: Payment, txn: Transaction, control_plugins: list[str], *,
+                       is_api: bool = True) -> None:
+        """The control plugins' onSuccessCall/onFailureCall: close the attempt (RETRIED when the invoice
+        control plugin gives a retry date, the retry then queued), update the invoice. ``is_api`` is the
+        nature of the call that settled the transaction (the janitor carries the original call's)."""
         if not control_plugins:
             return
+        retry_at = None
         with self.state.lock:
             attempt = next((a for a in payment.attempts if a.transaction_id == txn.id), None)
-            # UNKNOWN leaves the attempt in INIT until the janitor settles the transaction.
+            # UNKNOWN leaves the attempt as it is until the janitor settles the transaction.
             if attempt is not None and txn.status != TxnStatus.UNKNOWN:
-                # RetryStates.xml: SUCCESS covers PENDING too; the simulator schedules no retry → ABORTED.
+                # RetryStates.xml: SUCCESS covers PENDING too; a failure with a retry date is RETRIED.
                 ok = txn.status in (TxnStatus.SUCCESS, TxnStatus.PENDING)
-                attempt.state_name = "SUCCESS" if ok else "ABORTED"
+                if not ok and INVOICE_PAYMENT_CONTROL_PLUGIN in control_plugins:
+                    retry_at = self.state.invoices_engine.retry_date(payment, txn, is_api)
+                attempt.state_name = "SUCCESS" if ok else "RETRIED" if retry_at else "ABORTED"
+                attempt.retry_at = retry_at
+        if attempt is not None and retry_at is not None:
+            retried = attempt
+            self.state.bus.submit(lambda: self.state.invoices_engine.retry(payment, retried), at=retry_at)
         if INVOICE_PAYMENT_CONTROL_PLUGIN in control_plugins:
             self.state.invoices_engine.on_completion(payment, txn)
+
+    @staticmethod
+    def attempt_is_api(payment: Payment, txn: Transaction) -> bool:
+        attempt = next((a for a in payment.attempts if a.transaction_id == txn.id), None)
+        return attempt.is_api if attempt is not None else True
 
     # -- completion of a PENDING transaction (same kbTransactionId, the plugin is called again) --------
     def complete(self, payment: Payment, txn: Transaction, payment_method: PaymentMethod,
@@ -149,7 +168,7 @@ class PaymentEngine:
                 return TxnResult(payment, txn)
             outcome = self._call_plugin(payment_method, payment, txn, properties, context)
             error = self._apply(payment, txn, outcome, payment_method.plugin_name)
-            self.finish_attempt(payment, txn, self.attempt_plugins(payment, txn))
+            self.finish_attempt(payment, txn, self.attempt_plugins(payment, txn))  # a completion is an API call
             return TxnResult(payment, txn, error)
 
     @staticmethod

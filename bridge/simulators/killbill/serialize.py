@@ -77,7 +77,7 @@ def item_json(item: InvoiceItem) -> dict[str, Any]:
 
 def invoice_json(invoice: Invoice) -> dict[str, Any]:
     return {"amount": invoice.amount, "currency": invoice.currency, "status": invoice.status,
-            "creditAdj": Decimal(0), "refundAdj": invoice.refund_adj, "invoiceId": invoice.id,
+            "creditAdj": invoice.credit_adj, "refundAdj": invoice.refund_adj, "invoiceId": invoice.id,
             "invoiceDate": invoice.invoice_date, "targetDate": invoice.target_date,
             "invoiceNumber": str(invoice.number), "balance": invoice.balance, "accountId": invoice.account_id,
             "bundleKeys": None, "credits": None, "items": [item_json(i) for i in invoice.items],
@@ -109,6 +109,20 @@ def attempt_json(attempt: Attempt, payment: Payment) -> dict[str, Any]:
             "pluginProperties": properties_json(attempt.plugin_properties), "auditLogs": []}
 
 
+def scheduled_attempt_json(attempt: Attempt, payment: Payment) -> dict[str, Any]:
+    """A pending retry as PaymentRefresher#getPaymentAttempts adds it from the retry queue: the RETRIED
+    attempt again, in state SCHEDULED at the retry time, without a transaction, named by its first control
+    plugin."""
+    return {**attempt_json(attempt, payment), "transactionId": None, "effectiveDate": attempt.retry_at,
+            "stateName": "SCHEDULED", "pluginName": attempt.plugin_names[0] if attempt.plugin_names else None}
+
+
+def attempts_json(payment: Payment) -> list[dict[str, Any]]:
+    """Past attempts, then the scheduled retries."""
+    return ([attempt_json(a, payment) for a in payment.attempts]
+            + [scheduled_attempt_json(a, payment) for a in payment.attempts if a.retry_at is not None])
+
+
 def payment_json(payment: Payment, *, with_attempts: bool = False,
                  plugin_rows: dict[UUID, dict[str, Any]] | None = None,
                  invoice_id: UUID | None = None, as_invoice_payment: bool = False) -> dict[str, Any]:
@@ -120,7 +134,7 @@ def payment_json(payment: Payment, *, with_attempts: bool = False,
                  "paymentMethodId": payment.payment_method_id,
                  "transactions": [transaction_json(t, payment, plugin_rows.get(t.id) if plugin_rows is not None
                                                    else None) for t in payment.transactions],
-                 "paymentAttempts": [attempt_json(a, payment) for a in payment.attempts] if with_attempts else None,
+                 "paymentAttempts": attempts_json(payment) if with_attempts else None,
                  "auditLogs": []})
     return body
 

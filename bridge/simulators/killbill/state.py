@@ -56,6 +56,13 @@ class SimConfig:
     # org.killbill.payment.janitor.pending.retries / unknown.retries
     janitor_pending_retries: tuple[timedelta, ...] = _spans("1h", "1d")
     janitor_unknown_retries: tuple[timedelta, ...] = _spans("5m", "1h", "1d", "1d", "1d", "1d", "1d")
+    # Retries of automatic invoice payments (reference/killbill.md §A4): org.killbill.payment.retry.days after a
+    # PAYMENT_FAILURE; org.killbill.payment.failure.retry.start.sec/.multiplier/.max.attempts after a
+    # PLUGIN_FAILURE.
+    payment_retries: tuple[timedelta, ...] = _spans("8d", "8d", "8d")
+    plugin_failure_retry_start: timedelta = timedelta(seconds=300)
+    plugin_failure_retry_multiplier: int = 2
+    plugin_failure_retry_max_attempts: int = 8
     # Run due janitor checks from a timer (on demand only when False).
     janitor_timer: bool = False
     janitor_poll_seconds: float = 0.5

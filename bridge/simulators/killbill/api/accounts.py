@@ -15,6 +15,7 @@ from bridge.simulators.killbill.api.common import (
     control_plugins,
     created,
     flag,
+    no_content,
     paged,
     payment_response,
     plugin_properties,
@@ -35,7 +36,12 @@ from bridge.simulators.killbill.serialize import (
     ACCOUNT_TAIL_FIELDS,
     invoice_json,
 )
-from bridge.simulators.killbill.wire import json_response, to_decimal, to_uuid
+from bridge.simulators.killbill.wire import (
+    json_response,
+    parse_instant,
+    to_decimal,
+    to_uuid,
+)
 
 bp = Blueprint("kb_accounts", __name__, url_prefix="/1.0/kb/accounts")
 
@@ -79,6 +85,50 @@ def get_account_by_key() -> Response:
 @bp.get("/<uuid:account_id>")
 def get_account(account_id: UUID) -> Response:
     return json_response(account_view(_account(account_id)))
+
+
+# Fields Kill Bill keeps once set (AccountModelDao#validateAccountUpdateInput), with their defaults.
+_FIXED_FIELDS = (("externalKey", "external key", None), ("currency", "currency", None),
+                 ("timeZone", "timeZone", "UTC"))
+
+
+@bp.put("/<uuid:account_id>")
+def update_account(account_id: UUID) -> Response:
+    """Unset fields keep their values; with ``treatNullAsReset=true`` they are cleared. The external key,
+    currency, time zone, a set bill cycle day and the reference time cannot change. Posts ACCOUNT_CHANGE."""
+    data = body_object("AccountJson")
+    reset = flag("treatNullAsReset")
+    context = call_context(account_id)
+    account = _account(account_id)
+    with state().lock:
+        _check_fixed_fields(account, data, reset)
+        for name in _STORED_FIELDS - {f for f, _, _ in _FIXED_FIELDS} - {"billCycleDayLocal"}:
+            if reset or data.get(name) is not None:
+                account.fields[name] = data.get(name)
+        if not account.fields.get("billCycleDayLocal") and data.get("billCycleDayLocal"):
+            account.fields["billCycleDayLocal"] = data["billCycleDayLocal"]
+    state().post_event(context.tenant_id, "ACCOUNT_CHANGE", "ACCOUNT", account.id, account.id)
+    return no_content()
+
+
+def _check_fixed_fields(account: Account, data: dict[str, Any], reset: bool) -> None:
+    """IllegalArgumentException (400) for a change Kill Bill does not support; with reset, null is a change."""
+    for name, label, default in _FIXED_FIELDS:
+        current, new = account.fields.get(name) or default, data.get(name)
+        if (reset or new is not None) and current is not None and current != new:
+            raise errors.bad_request(f"Killbill doesn't support updating the account {label}: "
+                                     f"new={new}, current={current}")
+    current_bcd, new_bcd = account.fields.get("billCycleDayLocal") or 0, data.get("billCycleDayLocal") or 0
+    if (reset or new_bcd) and current_bcd and current_bcd != new_bcd:
+        raise errors.bad_request(f"Killbill doesn't support updating the account BCD: new={new_bcd}, "
+                                 f"current={current_bcd}")
+    try:
+        reference = parse_instant(data.get("referenceTime"))
+    except ValueError as exc:
+        raise errors.json_error(f"Unable to parse AccountJson: {exc}") from exc
+    if reference is not None and reference.date() != account.reference_time.date():
+        raise errors.bad_request(f"Killbill doesn't support updating the account referenceTime: "
+                                 f"new={data['referenceTime']}, current={account.reference_time}")
 
 
 @bp.get("/pagination")

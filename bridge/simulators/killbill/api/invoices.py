@@ -1,8 +1,8 @@
-"""``/1.0/kb/invoices``: read, external charges, commit, and paying one invoice."""
+"""``/1.0/kb/invoices``: read, external charges, commit, void, item adjustments, and paying one invoice."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -68,6 +68,48 @@ def commit_invoice(invoice_id: UUID) -> Response:
     call_context()
     state().invoices_engine.commit(state().invoice(tenant().id, invoice_id))
     return no_content()
+
+
+@bp.put("/<uuid:invoice_id>/voidInvoice")
+def void_invoice(invoice_id: UUID) -> Response:
+    call_context()
+    state().invoices_engine.void(state().invoice(tenant().id, invoice_id))
+    return no_content()
+
+
+def _requested_date() -> date:
+    """JaxRsResourceBase#toLocalDateDefaultToday: a date or an instant; today when absent."""
+    raw = request.args.get("requestedDate")
+    if not raw:
+        return state().clock.now().date()
+    try:
+        return date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw).date()
+    except ValueError as exc:
+        raise errors.bad_request(f"Invalid requestedDate: {raw}") from exc
+
+
+@bp.post("/<uuid:invoice_id>")
+def adjust_invoice_item(invoice_id: UUID) -> Response:
+    """201 with the invoice's Location; 404 without a body when nothing is left to adjust."""
+    data = body_object("InvoiceItemJson")
+    try:  # what Jackson cannot map is a 400
+        account_id, item_id = to_uuid(data.get("accountId")), to_uuid(data.get("invoiceItemId"))
+        amount = to_decimal(data.get("amount"))
+    except ValueError as exc:
+        raise errors.json_error(f"Unable to parse InvoiceItemJson: {exc}") from exc
+    require(account_id, "InvoiceItemJson accountId needs to be set")
+    require(item_id, "InvoiceItemJson invoiceItemId needs to be set")
+    call_context(account_id)
+    sim = state()
+    account = sim.account(tenant().id, account_id)
+    invoice = sim.invoice(tenant().id, invoice_id)
+    if invoice.account_id != account.id:
+        raise errors.no_invoice(invoice_id)
+    adjustment = sim.invoices_engine.adjust_item(invoice, item_id, amount, data.get("currency"), _requested_date(),
+                                                 data.get("description"), data.get("itemDetails"))
+    if adjustment is None:
+        return Response(status=404)
+    return created(f"/1.0/kb/invoices/{invoice.id}")
 
 
 @bp.get("/<uuid:invoice_id>/payments")

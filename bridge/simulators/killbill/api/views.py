@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -22,8 +21,10 @@ def account_view(account: Account) -> dict[str, Any]:
     with_cba = flag("accountWithBalanceAndCBA")
     if not (flag("accountWithBalance") or with_cba):
         return account_json(account)
-    balance = state().invoices_engine.account_balance(account.id)
-    return account_json(account, balance, Decimal(0) if with_cba else None)
+    engine = state().invoices_engine
+    cba = engine.account_credit(account.id)
+    # DefaultInvoiceDao#getAccountBalance: the invoices' balances less the account's credit.
+    return account_json(account, engine.account_balance(account.id) - cba, cba if with_cba else None)
 
 
 def read_context(account_id: Any = None) -> CallContext:
