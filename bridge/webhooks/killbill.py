@@ -60,7 +60,9 @@ SOURCE = "killbill"
 # secrets.token_urlsafe(32) is 43 characters; anything much longer cannot be a callback token.
 MAX_TOKEN_LENGTH = 128
 _NULLABLE_TEXT_FIELDS = ("objectType", "objectId", "accountId", "metaData")
-_TENANT_CONFIG_EVENTS = ("TENANT_CONFIG_CHANGE", "TENANT_CONFIG_DELETION")
+# Events whose metaData Kill Bill sends as a bare name, and what that name is.
+_BARE_METADATA = {"TENANT_CONFIG_CHANGE": "key", "TENANT_CONFIG_DELETION": "key",
+                  "TAG_CREATION": "tagDefinitionName", "TAG_DELETION": "tagDefinitionName"}
 # Hyperswitch's limit on a customer's text fields.
 _TEXT_LIMIT = 255
 CONTROL_TAGS = {AUTO_PAY_OFF: "AUTO_PAY_OFF", MANUAL_PAY: "MANUAL_PAY"}
@@ -123,13 +125,13 @@ def parse(body: bytes) -> Notification:
     metadata: dict[str, Any] = {}
     if data.get("metaData") is not None:
         # Kill Bill sends metaData as a string that itself holds a JSON object, except for tenant
-        # configuration events, whose metaData is the bare key (e.g. PUSH_NOTIFICATION_CB).
+        # configuration and tag events, whose metaData is a bare name (PUSH_NOTIFICATION_CB, AUTO_PAY_OFF).
         try:
             metadata = json.loads(data["metaData"])
         except ValueError:
-            if event_type not in _TENANT_CONFIG_EVENTS:
+            if event_type not in _BARE_METADATA:
                 raise MalformedNotification("metaData must be a string holding JSON") from None
-            metadata = {"key": data["metaData"]}
+            metadata = {_BARE_METADATA[event_type]: data["metaData"]}
         if not isinstance(metadata, dict):
             raise MalformedNotification("metaData must hold a JSON object")
     return Notification(event_type, data.get("objectType"), data.get("objectId"), data.get("accountId"), metadata)
