@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve demo test test-fast postgres-start postgres-stop clean
+.PHONY: serve demo test test-fast test-killbill postgres-start postgres-stop clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ test: $(VENV)/.test
 
 ## The fast suite on SQLite only, for use while working.
 test-fast: $(VENV)/.test
-	$(BIN)/pytest -q -n 2 -m "not slow"
+	$(BIN)/pytest -q -n 2 -m "not slow and not killbill_server"
+
+## End to end against a real Kill Bill with the Java plugin (scripts/killbill-server starts it, then stops it).
+test-killbill: $(VENV)/.test
+	scripts/install-system-deps
+	$(BIN)/pytest -q -m killbill_server tests/killbill_server
 
 postgres-start:
 	@scripts/test-postgres start

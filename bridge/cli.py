@@ -22,7 +22,8 @@ from bridge.errors import BridgeError, ConfigError
 
 log = logging.getLogger("bridge.cli")
 
-SECRET_FIELDS = ("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret", "plugin_shared_secret")
+SECRET_FIELDS = ("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret", "plugin_shared_secret",
+                 "messaging_auth_token")
 REQUIRED_SECRETS = ("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret")
 SECRET_ENV_PREFIX = "BRIDGE_TENANT_"
 
@@ -227,11 +228,16 @@ def _tenant_options(required: bool) -> Callable[[Callable[..., Any]], Callable[.
             click.option("--merchant-id", "hs_merchant_id", required=required, help="Hyperswitch merchant_id"),
             click.option("--profile-id", "hs_profile_id", required=required, help="Hyperswitch profile_id"),
             click.option("--publishable-key", "hs_publishable_key", help="Hyperswitch publishable key"),
+            click.option("--messaging-base-url", help="base URL of the SMS/WhatsApp messaging provider "
+                                                      "(Twilio-compatible), e.g. https://api.twilio.com"),
+            click.option("--messaging-account-sid",
+                         help="the messaging provider account's SID (its auth token: --messaging-auth-token-file "
+                              "or BRIDGE_TENANT_MESSAGING_AUTH_TOKEN)"),
             click.option("--email-sender", help="From: of payor emails"),
             click.option("--email-reply-to", help="Reply-To: of payor emails"),
             click.option("--brand-name", help="brand shown to payors"),
             click.option("--settings-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                         help="JSON file of tenant settings (email, pay_by_link, reminders)"),
+                         help="JSON file of tenant settings (email, channels, pay_by_link, reminders)"),
             click.option("--json", "as_json", is_flag=True, help="machine-readable output"),
         ]
         for option in reversed(options):

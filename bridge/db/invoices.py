@@ -2,9 +2,9 @@
 
 A ``PayLink`` is the bridge's side of one invoice that a payor pays by hand: the ``/pay/<token>`` page
 (the token is signed and names the link), the Hyperswitch payment link currently offered for it, and
-whether it was recorded in Kill Bill. A ``Message`` is one notification to a payor; its ``send_key``
-(invoice, kind, sequence) makes sending at most once. A ``ReminderOptOut`` is a payor's "no more reminders"
-(List-Unsubscribe), per Kill Bill account.
+whether it was recorded in Kill Bill. A ``Message`` is one notification to a payor on one channel (email,
+SMS, WhatsApp); its ``send_key`` (invoice, kind, sequence) and channel make sending at most once. A
+``ReminderOptOut`` is a payor's "no more reminders" (List-Unsubscribe), per Kill Bill account.
 """
 
 from __future__ import annotations
@@ -64,22 +64,22 @@ class MessageStatus(enum.StrEnum):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("kb_tenant_id", "send_key"),
+    __table_args__ = (UniqueConstraint("kb_tenant_id", "channel", "send_key"),
                       Index("ix_messages_invoice", "kb_tenant_id", "kb_invoice_id"))
 
     id: Mapped[intpk]
     kb_tenant_id: Mapped[str] = mapped_column(String(36))
     kb_account_id: Mapped[str | None] = mapped_column(String(36))
     kb_invoice_id: Mapped[str | None] = mapped_column(String(36))
-    channel: Mapped[str] = mapped_column(String(16), default="email")
+    channel: Mapped[str] = mapped_column(String(16), default="email")  # email, sms, whatsapp (bridge.channels)
     kind: Mapped[str] = mapped_column(String(32))  # pay_link, reminder, receipt, payment_failed
     send_key: Mapped[str] = mapped_column(String(200))  # e.g. "<invoice>:reminder:2": sent at most once
-    recipient: Mapped[str | None] = mapped_column(String(320))
+    recipient: Mapped[str | None] = mapped_column(String(320))  # an email address or an E.164 number
     subject: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, 16), default=MessageStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_message_id: Mapped[str | None] = mapped_column(String(255))  # the Message-ID header
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))  # Message-ID header, or the provider's sid
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)  # what the template needs, no secrets
     sent_at: Mapped[datetime | None]
     created_at: Mapped[created_at]

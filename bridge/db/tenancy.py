@@ -20,6 +20,7 @@ SECRET_COLUMNS = (
     "hs_webhook_secret_encrypted",
     "plugin_shared_secret_encrypted",
     "kb_callback_token_encrypted",
+    "messaging_auth_token_encrypted",
 )
 
 
@@ -52,6 +53,12 @@ class Tenant(Base):
 
     # Overrides BRIDGE_PLUGIN_SHARED_SECRET for this tenant's X-Bridge-Signature.
     plugin_shared_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+
+    # The messaging provider of SMS and WhatsApp (a Twilio-compatible API, bridge.channels.provider): its base
+    # URL, the account it sends as, and that account's auth token. All three, or the text channels are off.
+    messaging_base_url: Mapped[str | None] = mapped_column(String(500))
+    messaging_account_sid: Mapped[str | None] = mapped_column(String(64))
+    messaging_auth_token_encrypted: Mapped[str | None] = mapped_column(Text)
 
     # bridge.tenancy.schemas.TenantSettings, validated on every write.
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -2,7 +2,8 @@
 
 Templates live in ``bridge/invoices/templates/email/<kind>.subject.txt|.txt|.html``; with the
 ``templates_dir`` setting, ``<templates_dir>/<kb_tenant_id>/email/<name>`` wins over the built-in file of
-the same name (any file, including the shared ``_layout.html``). Templates run sandboxed; HTML is
+the same name (any file, including the shared ``_layout.html``). The other channels keep theirs the same way
+in ``templates/<channel>/`` (:mod:`bridge.channels.text`). Templates run sandboxed; HTML is
 autoescaped, plain text and subjects are not. A context key a template uses but the caller did not give
 is an error (``StrictUndefined``), never a silently empty link.
 
@@ -28,9 +29,11 @@ from typing import Any, Literal
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from bridge.channels.outcomes import DeliveryFailed
 from bridge.settings import Settings
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates" / "email"
+TEMPLATES_ROOT = Path(__file__).resolve().parent / "templates"
+BUILTIN_TEMPLATES = TEMPLATES_ROOT / "email"
 KINDS = ("pay_link", "reminder", "receipt", "payment_failed")
 # Kinds that are solicitations the payor may opt out of: they carry List-Unsubscribe.
 UNSUBSCRIBABLE_KINDS = frozenset({"reminder"})
@@ -59,7 +62,7 @@ class RenderedEmail:
     html: str
 
 
-_environments: dict[tuple[str | None, str], SandboxedEnvironment] = {}
+_environments: dict[tuple[str | None, str, str], SandboxedEnvironment] = {}
 _environments_lock = threading.Lock()
 
 
@@ -67,9 +70,10 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and name.endswith(".html"))
 
 
-def template_environment(kb_tenant_id: str, templates_dir: Path | None) -> SandboxedEnvironment:
-    """The tenant's template environment: its override directory first, then the built-in templates."""
-    key = (str(templates_dir) if templates_dir else None, kb_tenant_id)
+def template_environment(kb_tenant_id: str, templates_dir: Path | None,
+                         channel: str = "email") -> SandboxedEnvironment:
+    """The tenant's templates of a channel: its override directory first, then the built-in templates."""
+    key = (str(templates_dir) if templates_dir else None, kb_tenant_id, channel)
     with _environments_lock:
         cached = _environments.get(key)
         if cached is not None:
@@ -80,8 +84,8 @@ def template_environment(kb_tenant_id: str, templates_dir: Path | None) -> Sandb
                 raise ValueError(f"unusable tenant id for a template directory: {kb_tenant_id!r}")
             # A directory created later is picked up: FileSystemLoader looks on every cache miss, and
             # auto_reload re-reads a changed file.
-            loaders.append(FileSystemLoader(str(Path(templates_dir) / kb_tenant_id / "email")))
-        loaders.append(FileSystemLoader(str(BUILTIN_TEMPLATES)))
+            loaders.append(FileSystemLoader(str(Path(templates_dir) / kb_tenant_id / channel)))
+        loaders.append(FileSystemLoader(str(TEMPLATES_ROOT / channel)))
         env = SandboxedEnvironment(loader=ChoiceLoader(loaders), autoescape=_autoescape, undefined=StrictUndefined,
                                    auto_reload=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         _environments[key] = env
@@ -93,15 +97,21 @@ _OPTIONAL_KEYS = ("account_name", "invoice_number", "invoice_date", "due_date", 
                   "reminder_number", "amount_paid", "remaining_due", "unsubscribe_url", "can_save_card")
 
 
-def render(kind: str, context: dict[str, Any], *, kb_tenant_id: str,
-           templates_dir: Path | None = None) -> RenderedEmail:
-    """Subject, plain text and HTML of one email; raises ``jinja2.TemplateError`` for a broken template."""
+def template_values(kind: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What a template of ``kind`` sees, on any channel: the context over the defaults of the optional keys."""
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     values: dict[str, Any] = {key: None for key in _OPTIONAL_KEYS}
     values["items"] = []
     values["brand_name"] = ""
     values.update(context)
+    return values
+
+
+def render(kind: str, context: dict[str, Any], *, kb_tenant_id: str,
+           templates_dir: Path | None = None) -> RenderedEmail:
+    """Subject, plain text and HTML of one email; raises ``jinja2.TemplateError`` for a broken template."""
+    values = template_values(kind, context)
     env = template_environment(kb_tenant_id, templates_dir)
     subject = env.get_template(f"{kind}.subject.txt").render(values)
     subject = " ".join(subject.split())  # one line: no header folding tricks from a template or context
@@ -164,7 +174,7 @@ def build_email(*, rendered: RenderedEmail, sender: str, recipient: str, brand_n
 
 
 # -- delivery -------------------------------------------------------------------------------------------
-class SendError(Exception):
+class SendError(DeliveryFailed):
     """The SMTP server did not take the message. ``permanent``: it refused the recipient for good (5xx)."""
 
     def __init__(self, reason: str, *, permanent: bool = False) -> None:

@@ -1,36 +1,41 @@
-"""Messages to payors: queued in the caller's transaction, sent by a job, at most one per send key.
+"""Messages to payors: queued in the caller's transaction, sent by a job, at most one per send key and channel.
 
-``queue_message`` inserts the :class:`~bridge.db.invoices.Message` row (unique per tenant and
-``send_key``, e.g. ``"<invoice>:reminder:2"``) and enqueues its ``message.send`` job in the same
-transaction, so a message exists exactly when its job does. The job (:func:`send_message`):
+``queue_message`` inserts the :class:`~bridge.db.invoices.Message` row (unique per tenant, channel and
+``send_key``, e.g. ``"<invoice>:reminder:2"`` by email and by SMS) and enqueues its ``message.send`` job in
+the same transaction, so a message exists exactly when its job does. The job (:func:`send_message`) is the
+same for every channel (:mod:`bridge.channels`: email, SMS, WhatsApp):
 
 1. loads the message; SENT or SKIPPED → done (a replayed or repeated job sends nothing);
 2. skips it, with the reason recorded, when the tenant is gone, a registered pre-send check says so (e.g.
    the payor unsubscribed), a context resolver raises :class:`SkipMessage` (e.g. the invoice was paid
-   meanwhile), or the recipient is missing or not an address;
-3. renders the tenant's templates with the stored context and what the resolvers add at send time (the
-   ``/pay`` link, the current balance; a resolver may also give the payor's current ``recipient``), and
-   sends through SMTP;
-4. records SENT, the Message-ID and the time **in the job's own transaction**, which also completes the
-   job: either both commit or neither does.
+   meanwhile), or the recipient is missing or not an address of the message's channel (an email address,
+   an E.164 phone number);
+3. has the channel render the tenant's templates for it with the stored context and what the resolvers add
+   at send time (the ``/pay`` link, the current balance; a resolver may also give the payor's current
+   ``recipient``), and deliver them (SMTP, the messaging provider);
+4. records SENT, the carrier's id (Message-ID, provider sid) and the time **in the job's own transaction**,
+   which also completes the job: either both commit or neither does.
 
-When SMTP fails, the message is marked FAILED with the error in a separate short transaction (the
-job's transaction rolls back) and the error propagates, so the job retries with backoff; after the
-last attempt the job is dead and ``bridge jobs retry`` replays it. A recipient the server refuses for
-good (5xx) is SKIPPED, not retried.
+When delivery fails (:mod:`bridge.channels.outcomes`), the message is marked FAILED with the error in a
+separate short transaction (the job's transaction rolls back) and the error propagates, so the job retries
+with backoff, or after the provider's ``Retry-After``; after the last attempt the job is dead and
+``bridge jobs retry`` replays it. A recipient refused for good (an SMTP 5xx, a provider's 4xx) is
+SKIPPED, not retried. A tenant that cannot send on the channel (no sender, no provider credentials, a
+broken template) parks the job at once, FAILED with the reason, for ``bridge jobs retry`` once fixed.
 
-**The window between SMTP accepting and the commit.** SMTP has no idempotency key, so a process that
-dies after the server's "250 queued" and before the commit cannot know whether the payor got the email.
-We choose *at least once* for that window: the job runs again after its lease expires and sends again,
-with the **same Message-ID** (derived from the message), which mail stores and clients use to collapse
-duplicates. The window is one local commit long. The other choice, committing "sending" before
-talking to SMTP, would turn the same crash into a lost invoice email with no retry, which is worse for
-a payor who needs the link. Two workers never send one message at the same time: the job's lease
-(renewed while it runs) gives it to one worker, and on PostgreSQL the message row is also locked
-``FOR UPDATE`` for the duration of the send, so a worker that took over an expired lease waits and
-then sees SENT.
+**The window between the carrier accepting and the commit.** Neither SMTP nor the messaging API has an
+idempotency key, so a process that dies after the carrier's "queued" and before the commit cannot know
+whether the payor got the message. We choose *at least once* for that window: the job runs again after its
+lease expires and sends again; an email carries the **same Message-ID** (derived from the message), which
+mail stores and clients use to collapse duplicates, a text arrives twice. The window is one local commit
+long. The other choice, committing "sending" before talking to the carrier, would turn the same crash into
+a lost invoice message with no retry, which is worse for a payor who needs the link. Two workers never send
+one message at the same time: the job's lease (renewed while it runs) gives it to one worker, and on
+PostgreSQL the message row is also locked ``FOR UPDATE`` for the duration of the send, so a worker that
+took over an expired lease waits and then sees SENT.
 
-Nothing here logs a message body or its context: the ``/pay/<token>`` link is a bearer credential.
+Nothing here logs a message body or its context: the ``/pay/<token>`` link is a bearer credential. Phone
+numbers are logged masked.
 """
 
 from __future__ import annotations
@@ -40,29 +45,21 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from jinja2 import TemplateError
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge.channels import EMAIL, catalog
+from bridge.channels.delivery import Outgoing
+from bridge.channels.outcomes import DeliveryFailed, Misconfigured, Undeliverable
 from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
 from bridge.db.invoices import Message, MessageStatus
 from bridge.invoices import tokens
-from bridge.invoices.email import (
-    KINDS,
-    UNSUBSCRIBABLE_KINDS,
-    Mailer,
-    SendError,
-    build_email,
-    message_id_for,
-    render,
-    valid_address,
-)
+from bridge.invoices.email import KINDS
 from bridge.jobs import enqueue
-from bridge.jobs.registry import JobContext, PermanentFailure
+from bridge.jobs.registry import JobContext, PermanentFailure, RetryLater
 from bridge.tenancy.service import UnknownTenant
 
 if TYPE_CHECKING:
@@ -143,15 +140,17 @@ def skip_pending(session: Session, *, kb_tenant_id: str, kinds: Collection[str],
 
 def queue_message(session: Session, *, kb_tenant_id: str, kind: str, send_key: str, recipient: str | None,
                   kb_account_id: str | None = None, kb_invoice_id: str | None = None,
-                  context: dict[str, Any], run_at: datetime | None = None) -> int | None:
-    """Add a message and its send job in the caller's transaction; its id, or None if ``send_key`` was used.
+                  context: dict[str, Any], run_at: datetime | None = None, channel: str = EMAIL) -> int | None:
+    """Add a message and its send job in the caller's transaction; its id, or None if ``send_key`` was used
+    on this channel.
 
     ``context`` is what the templates need, JSON-serialisable (amounts already formatted, see
-    :func:`bridge.invoices.formatting.format_amount`). A second call with the same (tenant, send key)
+    :func:`bridge.invoices.formatting.format_amount`). A second call with the same (tenant, channel, send key)
     changes nothing, whatever its arguments.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
+    carrier = catalog.get(channel)  # raises ValueError for an unknown channel
     if not send_key or len(send_key) > 200:
         raise ValueError("send_key must be 1 to 200 characters")
     try:
@@ -161,32 +160,25 @@ def queue_message(session: Session, *, kb_tenant_id: str, kind: str, send_key: s
     now = utcnow()
     values: dict[str, Any] = {
         "kb_tenant_id": kb_tenant_id, "kb_account_id": kb_account_id, "kb_invoice_id": kb_invoice_id,
-        "channel": "email", "kind": kind, "send_key": send_key,
+        "channel": channel, "kind": kind, "send_key": send_key,
         "recipient": recipient.strip() if isinstance(recipient, str) else None,
         "status": MessageStatus.QUEUED, "attempts": 0, "context": context, "created_at": now, "updated_at": now}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (insert(Message).values(**values)
-                 .on_conflict_do_nothing(index_elements=["kb_tenant_id", "send_key"]).returning(Message.id))
+                 .on_conflict_do_nothing(index_elements=["kb_tenant_id", "channel", "send_key"])
+                 .returning(Message.id))
     message_id = session.execute(statement).scalar_one_or_none()
     if message_id is None:
-        log.info("message %s for tenant %s already queued", send_key, kb_tenant_id)
+        log.info("message %s (%s) for tenant %s already queued", send_key, channel, kb_tenant_id)
         return None
     enqueue(session, SEND_JOB, {"message_id": message_id}, kb_tenant_id=kb_tenant_id,
             dedupe_key=send_job_dedupe_key(message_id), run_at=run_at)
-    log.info("message %s (%s) queued for %s", message_id, kind, values["recipient"] or "no recipient")
+    log.info("message %s (%s, %s) queued for %s", message_id, kind, channel,
+             carrier.log_form(values["recipient"]) if values["recipient"] else "no recipient")
     return message_id
 
 
 # -- the send job ---------------------------------------------------------------------------------------
-def _mailer(runtime: Runtime) -> Mailer:
-    injected = getattr(runtime, "mailer", None)
-    return injected if injected is not None else Mailer.from_settings(runtime.settings)
-
-
-def _domain(runtime: Runtime) -> str:
-    return urlsplit(runtime.settings.base_url).hostname or "bridge.invalid"
-
-
 def _load(ctx: JobContext, message_id: int) -> Message | None:
     """On PostgreSQL, lock the row in the job's transaction for the whole send. SQLite locks the whole
     database for a writing transaction, so there the row is read in its own short transaction and the
@@ -200,8 +192,17 @@ def _load(ctx: JobContext, message_id: int) -> Message | None:
 def _finish(session: Session, message: Message, status: MessageStatus, now: datetime, **values: Any) -> None:
     session.execute(update(Message).where(Message.id == message.id, Message.status != MessageStatus.SENT)
                     .values(status=status, updated_at=now, **values))
-    log.info("message %s (%s) to %s: %s%s", message.id, message.kind, message.recipient or "no recipient",
+    recipient = values.get("recipient") or message.recipient
+    shown = _log_form(message.channel, recipient) if recipient else "no recipient"
+    log.info("message %s (%s, %s) to %s: %s%s", message.id, message.kind, message.channel, shown,
              status.value, f" ({values['last_error']})" if values.get("last_error") else "")
+
+
+def _log_form(channel: str, recipient: str) -> str:
+    try:
+        return catalog.get(channel).log_form(recipient)
+    except ValueError:
+        return "a recipient of an unknown channel"
 
 
 def _skip(ctx: JobContext, message: Message, reason: str) -> None:
@@ -234,7 +235,7 @@ def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
         env = runtime.tenant_env(message.kb_tenant_id)
     except UnknownTenant:
         return _skip(ctx, message, "tenant is no longer mapped")
-    tokens.for_runtime(runtime)  # links in the email are signed with this runtime's master keys
+    tokens.for_runtime(runtime)  # links in the message are signed with this runtime's master keys
     for check in _prechecks.get(message.kind, ()):
         reason = check(env, message)  # an exception here retries the job (e.g. Kill Bill unreachable)
         if reason:
@@ -245,37 +246,32 @@ def send_message(ctx: JobContext, payload: dict[str, Any]) -> None:
             context.update(resolve(env, message, context))
     except SkipMessage as skip:
         return _skip(ctx, message, str(skip))
+    try:
+        channel = catalog.get(message.channel)
+    except ValueError as unknown:
+        return _skip(ctx, message, str(unknown))
     recipient = (context.pop(RECIPIENT, None) or message.recipient or "").strip()
     if not recipient:
-        return _skip(ctx, message, "no recipient address")
-    if not valid_address(recipient):
-        return _skip(ctx, message, "recipient is not a valid email address")
+        return _skip(ctx, message, channel.no_address)
+    refusal = channel.refusal(recipient)
+    if refusal:
+        return _skip(ctx, message, refusal)
 
-    email_settings = env.settings.email
-    if not email_settings.sender:
-        _fail(ctx, message, "the tenant has no email sender (tenant setting email.sender)")
-        raise PermanentFailure("tenant has no email sender; set email.sender, then `bridge jobs retry`")
-    context["brand_name"] = context.get("brand_name") or email_settings.brand_name or ""
+    context["brand_name"] = context.get("brand_name") or env.settings.email.brand_name or ""
+    outgoing = Outgoing(message=message, recipient=recipient, context=context, env=env, runtime=runtime, now=ctx.now)
     try:
-        rendered = render(message.kind, context, kb_tenant_id=message.kb_tenant_id,
-                          templates_dir=runtime.settings.templates_dir)
-    except TemplateError as exc:
-        _fail(ctx, message, f"template error: {type(exc).__name__}: {exc}")
-        raise PermanentFailure(f"template error in {message.kind}: {exc}") from exc
-
-    header_id = message_id_for(message.id, message.kb_tenant_id, message.send_key, _domain(runtime))
-    unsubscribable = message.kind in UNSUBSCRIBABLE_KINDS
-    email = build_email(rendered=rendered, sender=email_settings.sender, recipient=recipient,
-                        brand_name=context["brand_name"] or None, reply_to=email_settings.reply_to,
-                        message_id=header_id, date=ctx.now, unsubscribe=unsubscribable,
-                        unsubscribe_url=context.get("unsubscribe_url") if unsubscribable else None)
-    try:
-        _mailer(runtime).send(email)
-    except SendError as exc:
-        if exc.permanent:
-            return _skip(ctx, message, f"refused by the SMTP server: {exc}")
+        delivered = channel.deliver(outgoing)
+    except Undeliverable as refused:
+        return _skip(ctx, message, str(refused))
+    except Misconfigured as exc:
         _fail(ctx, message, str(exc))
+        raise PermanentFailure(f"{exc}; {exc.remedy}") from exc
+    except DeliveryFailed as exc:
+        _fail(ctx, message, str(exc))
+        if exc.retry_after is not None:
+            raise RetryLater(str(exc), delay_seconds=exc.retry_after) from exc
         raise
     # Same transaction as the job's completion (see the module docstring for the crash window).
-    _finish(ctx.session, message, MessageStatus.SENT, ctx.now, provider_message_id=header_id, sent_at=ctx.now,
-            subject=rendered.subject[:500], last_error=None, attempts=Message.attempts + 1, recipient=recipient)
+    _finish(ctx.session, message, MessageStatus.SENT, ctx.now, provider_message_id=delivered.provider_message_id,
+            sent_at=ctx.now, subject=delivered.subject, last_error=None, attempts=Message.attempts + 1,
+            recipient=recipient)

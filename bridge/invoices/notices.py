@@ -1,7 +1,9 @@
 """What the invoice flow tells payors, and the send keys that make each message go out once.
 
 Every payor message is about one Kill Bill invoice and is queued in the caller's transaction
-(:func:`bridge.invoices.messages.queue_message`) under the send key ``<invoice>:<kind>:<sequence>``:
+(:func:`bridge.invoices.messages.queue_message`) under the send key ``<invoice>:<kind>:<sequence>``, once on
+each channel the payor gets (:mod:`bridge.channels.choice`, chosen when the bridge first asks the payor to
+pay, so an invoice's reminders follow its first message):
 
 * ``pay_link:1`` — the invoice, with its ``/pay`` link;
 * ``payment_failed:<Kill Bill payment>`` — an automatic payment failed for good: pay here or change card;
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridge.channels import choice
 from bridge.invoices import messages
 from bridge.invoices.formatting import format_amount, format_date
 from bridge.tenancy.env import TenantEnv
@@ -31,6 +34,7 @@ from killbill_client.models import Account, Invoice
 
 PAY_LINK, PAYMENT_FAILED, REMINDER, RECEIPT = "pay_link", "payment_failed", "reminder", "receipt"
 PAYMENT_REQUESTS = (PAY_LINK, PAYMENT_FAILED, REMINDER)
+CHANNELS = "channels"  # the context key of the channels an invoice's messages go out on
 
 
 def send_key(kb_invoice_id: Any, kind: str, sequence: Any) -> str:
@@ -58,24 +62,29 @@ def balance_due(invoice: Invoice, account: Account) -> str | None:
 
 def invoice_context(env: TenantEnv, invoice: Invoice, account: Account, pay_link_id: int,
                     due: date | None = None) -> dict[str, Any]:
-    """What every payor email about this invoice shows (no link: see the module)."""
+    """What every payor message about this invoice shows (no link: see the module), and its ``channels``."""
     locale = _locale(account)
     return {"pay_link_id": pay_link_id, "invoice_number": invoice.invoice_number,
             "invoice_id": str(invoice.invoice_id), "invoice_date": format_date(invoice.invoice_date, locale),
             "due_date": format_date(due, locale), "amount_due": balance_due(invoice, account),
             "currency": _currency(invoice, account), "account_name": account.name, "locale": locale,
             "brand_name": env.settings.email.brand_name,
-            "can_save_card": env.settings.pay_by_link.offer_to_save_card}
+            "can_save_card": env.settings.pay_by_link.offer_to_save_card,
+            CHANNELS: list(choice.for_account(env, account))}
 
 
 def queue(session: Session, env: TenantEnv, *, kind: str, sequence: Any, account: Account, invoice: Invoice,
           context: dict[str, Any], run_at: datetime | None = None) -> bool:
-    """Queue one payor email about ``invoice`` (at most once per kind and sequence); True when new."""
-    queued = messages.queue_message(
+    """Queue one payor message about ``invoice`` on each of its channels (at most once per kind, sequence and
+    channel); True when any is new. The channels are the context's, else the account's now."""
+    context = dict(context)
+    channels = context.pop(CHANNELS, None) or choice.for_account(env, account)
+    queued = [messages.queue_message(
         session, kb_tenant_id=env.tenant_id, kind=kind, send_key=send_key(invoice.invoice_id, kind, sequence),
-        recipient=account.email, kb_account_id=str(account.account_id), kb_invoice_id=str(invoice.invoice_id),
-        context=context, run_at=run_at)
-    return queued is not None
+        recipient=choice.address(channel, account), kb_account_id=str(account.account_id),
+        kb_invoice_id=str(invoice.invoice_id), context=context, run_at=run_at, channel=channel)
+        for channel in channels]
+    return any(message_id is not None for message_id in queued)
 
 
 def queue_receipt(session: Session, env: TenantEnv, *, invoice: Invoice, account: Account, pay_link_id: int,

@@ -5,8 +5,9 @@
 * A payment request (``pay_link``, ``payment_failed``, ``reminder``) re-reads its invoice in Kill Bill.
   Paid, voided or adjusted to zero: it is SKIPPED with the reason, and the invoice's other requests not
   sent yet are stopped (the pay link moves to PAID/VOIDED, :func:`bridge.invoices.paylinks.refresh`). Its
-  pay link expired: SKIPPED. Otherwise it shows the current balance (a partial payment since shows) and
-  goes to the account's current email address.
+  pay link expired: SKIPPED. The payor no longer gets its channel (the account's custom field or the
+  tenant's default changed): SKIPPED. Otherwise it shows the current balance (a partial payment since
+  shows) and goes to the account's current address on its channel (email address, phone number).
 
 A Kill Bill failure propagates: the send job retries with backoff.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 import killbill_client as kb
+from bridge.channels import choice
 from bridge.db.invoices import Message, PayLinkState
 from bridge.invoices import messages, notices, paylinks, tokens
 from bridge.invoices.email import UNSUBSCRIBABLE_KINDS
@@ -60,7 +62,11 @@ def current_invoice(env: TenantEnv, message: Message, context: dict[str, Any]) -
     if env.now() >= link.expires_at:
         raise messages.SkipMessage(f"the pay link of invoice {link.kb_invoice_id} has expired")
     account = env.killbill.accounts.get(UUID(link.kb_account_id))
-    return {"amount_due": notices.balance_due(invoice, account), messages.RECIPIENT: account.email}
+    if message.channel not in choice.for_account(env, account):
+        raise messages.SkipMessage(f"the payor of account {link.kb_account_id} no longer gets {message.channel} "
+                                   f"(tenant setting channels.default, account custom field {choice.OVERRIDE_FIELD})")
+    return {"amount_due": notices.balance_due(invoice, account),
+            messages.RECIPIENT: choice.address(message.channel, account)}
 
 
 messages.register_context_resolver(links)

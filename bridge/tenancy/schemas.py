@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, field_validator)
 
+from bridge.channels.phones import is_e164
+
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _HS_ID = r"^[A-Za-z0-9_-]{1,64}$"
+_ACCOUNT_SID = _HS_ID  # the messaging provider's account: the same safe shape, as it goes into URL paths
 
 
 def _email(value: str) -> str:
@@ -37,6 +40,40 @@ class EmailSettings(_Strict):
     sender: Email | None = Field(None, description="From: address of payor emails")
     reply_to: Email | None = None
     brand_name: str | None = Field(None, max_length=200, description="shown in emails and on the invoice page")
+
+
+ChannelName = Literal["email", "sms", "whatsapp"]
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
+
+
+def _channel_list(values: list[ChannelName]) -> list[ChannelName]:
+    if not values:
+        raise ValueError("name at least one channel")
+    return list(dict.fromkeys(values))
+
+
+def _e164(value: str) -> str:
+    if not is_e164(value):
+        raise ValueError(f"not a phone number in E.164 form (+14155552671): {value!r}")
+    return value
+
+
+def _sms_sender(value: str) -> str:
+    if not (is_e164(value) or _ALPHANUMERIC_SENDER.match(value)):
+        raise ValueError("an E.164 number, or an alphanumeric sender id (1-11 letters, digits, spaces)")
+    return value
+
+
+class ChannelSettings(_Strict):
+    """Where payors hear from the biller: email, SMS and WhatsApp (the text channels through the tenant's
+    messaging provider). The account's Kill Bill custom field NOTIFICATION_CHANNELS overrides ``default``."""
+
+    default: Annotated[list[ChannelName], AfterValidator(_channel_list)] = Field(
+        default_factory=lambda: ["email"], description="channels every payor gets unless their account says otherwise")
+    sms_sender: Annotated[str, AfterValidator(_sms_sender)] | None = Field(
+        None, description="From: of SMS, an E.164 number or an alphanumeric sender id where carriers allow one")
+    whatsapp_sender: Annotated[str, AfterValidator(_e164)] | None = Field(
+        None, description="the biller's WhatsApp sender number, E.164")
 
 
 class PayByLinkSettings(_Strict):
@@ -90,6 +127,7 @@ class PacingSettings(_Strict):
 
 class TenantSettings(_Strict):
     email: EmailSettings = Field(default_factory=EmailSettings)
+    channels: ChannelSettings = Field(default_factory=ChannelSettings)
     pacing: PacingSettings = Field(default_factory=PacingSettings)
     reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
     payouts: PayoutSettings = Field(default_factory=PayoutSettings)
@@ -117,8 +155,13 @@ class TenantFields(_Strict):
     hs_publishable_key: str | None = Field(None, max_length=200)
     hs_webhook_secret: SecretStr | None = Field(None, description="the profile's payment_response_hash_key")
     plugin_shared_secret: SecretStr | None = None
+    messaging_base_url: HttpUrl | None = Field(None, description="the messaging provider of SMS and WhatsApp "
+                                                                 "(Twilio-compatible), e.g. https://api.twilio.com")
+    messaging_account_sid: str | None = Field(None, pattern=_ACCOUNT_SID, description="the provider account's SID")
+    messaging_auth_token: SecretStr | None = Field(None, description="the provider account's auth token")
 
-    @field_validator("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret", "plugin_shared_secret")
+    @field_validator("kb_api_secret", "kb_password", "hs_api_key", "hs_webhook_secret", "plugin_shared_secret",
+                     "messaging_auth_token")
     @classmethod
     def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -192,6 +235,9 @@ class TenantView(BaseModel):
     hs_publishable_key: str | None
     hs_webhook_secret: str
     plugin_shared_secret: str | None
+    messaging_base_url: str | None = None
+    messaging_account_sid: str | None = None
+    messaging_auth_token: str | None = None
     settings: TenantSettings
     created_at: datetime
     updated_at: datetime

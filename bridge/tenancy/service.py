@@ -20,7 +20,7 @@ from bridge.tenancy.schemas import TenantCreate, TenantSettings, TenantUpdate, T
 
 # field in TenantCreate/TenantUpdate → encrypted column
 _SECRET_FIELDS = {column.removesuffix("_encrypted"): column for column in SECRET_COLUMNS}
-_URL_FIELDS = ("killbill_url", "hs_base_url")
+_URL_FIELDS = ("killbill_url", "hs_base_url", "messaging_base_url")
 
 
 class UnknownTenant(NotFound):
@@ -48,6 +48,9 @@ class TenantCredentials:
     hs_publishable_key: str | None
     hs_webhook_secret: str
     plugin_shared_secret: str | None
+    messaging_base_url: str | None = None
+    messaging_account_sid: str | None = None
+    messaging_auth_token: str | None = None
 
     def __repr__(self) -> str:
         return f"TenantCredentials({self.kb_tenant_id!r})"
@@ -59,7 +62,7 @@ def _apply_fields(tenant: Tenant, fields: dict[str, Any], keyring: Keyring) -> N
             secret = value.get_secret_value() if isinstance(value, SecretStr) else value
             setattr(tenant, _SECRET_FIELDS[name], None if secret is None else keyring.encrypt(secret))
         elif name in _URL_FIELDS:
-            setattr(tenant, name, str(value).rstrip("/"))
+            setattr(tenant, name, None if value is None else str(value).rstrip("/"))
         else:
             setattr(tenant, name, value)
 
@@ -179,7 +182,7 @@ def remove_tenant(session: Session, tenant_id: str) -> None:
 
 
 def credentials(tenant: Tenant, keyring: Keyring) -> TenantCredentials:
-    shared = tenant.plugin_shared_secret_encrypted
+    shared, messaging = tenant.plugin_shared_secret_encrypted, tenant.messaging_auth_token_encrypted
     return TenantCredentials(
         kb_tenant_id=tenant.kb_tenant_id, killbill_url=tenant.killbill_url, kb_api_key=tenant.kb_api_key,
         kb_api_secret=keyring.decrypt(tenant.kb_api_secret_encrypted), kb_username=tenant.kb_username,
@@ -187,7 +190,9 @@ def credentials(tenant: Tenant, keyring: Keyring) -> TenantCredentials:
         hs_merchant_id=tenant.hs_merchant_id, hs_profile_id=tenant.hs_profile_id,
         hs_api_key=keyring.decrypt(tenant.hs_api_key_encrypted), hs_publishable_key=tenant.hs_publishable_key,
         hs_webhook_secret=keyring.decrypt(tenant.hs_webhook_secret_encrypted),
-        plugin_shared_secret=keyring.decrypt(shared) if shared else None)
+        plugin_shared_secret=keyring.decrypt(shared) if shared else None,
+        messaging_base_url=tenant.messaging_base_url, messaging_account_sid=tenant.messaging_account_sid,
+        messaging_auth_token=keyring.decrypt(messaging) if messaging else None)
 
 
 def view(tenant: Tenant, keyring: Keyring) -> TenantView:
@@ -198,7 +203,8 @@ def view(tenant: Tenant, keyring: Keyring) -> TenantView:
         kb_password=mask(creds.kb_password), hs_base_url=tenant.hs_base_url, hs_merchant_id=tenant.hs_merchant_id,
         hs_profile_id=tenant.hs_profile_id, hs_api_key=mask(creds.hs_api_key),
         hs_publishable_key=tenant.hs_publishable_key, hs_webhook_secret=mask(creds.hs_webhook_secret),
-        plugin_shared_secret=mask(creds.plugin_shared_secret),
+        plugin_shared_secret=mask(creds.plugin_shared_secret), messaging_base_url=tenant.messaging_base_url,
+        messaging_account_sid=tenant.messaging_account_sid, messaging_auth_token=mask(creds.messaging_auth_token),
         settings=TenantSettings.model_validate(tenant.settings),
         created_at=tenant.created_at, updated_at=tenant.updated_at)
 
