@@ -27,7 +27,9 @@ from bridge.db.payments import (
 from bridge.payments import gateway, ids, service
 from bridge.payments.service import (
     claim_retry,
+    id_taken,
     insert_transaction,
+    made_for,
     never_received,
     payment_metadata,
     resume,
@@ -124,6 +126,8 @@ def _send_create(env: TenantEnv, txn_id: int, call: Any, minor: int, target: Pay
         answer = gateway.call(lambda: env.hyperswitch.payouts.retrieve(params.payout_id))
     if answer.value is None:
         return _finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    if not made_for(env, call, answer.value.metadata):
+        return _finish(env, txn_id, id_taken("payout", params.payout_id), TransitionSource.PLUGIN)
     return _finish(env, txn_id, payout_outcome(answer.value), TransitionSource.PLUGIN, payout=answer.value)
 
 

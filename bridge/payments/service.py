@@ -47,6 +47,7 @@ NEVER_RECEIVED_AFTER = timedelta(minutes=5)
 
 # Plugin properties the bridge reads.
 PROP_HS_PAYMENT_ID = "hsPaymentId"  # link an existing, succeeded Hyperswitch payment (pay-by-link)
+PROP_HS_PAYMENT_PART = "hsPaymentPart"  # "true": the link records part of it (one invoice of a lump sum)
 PROP_HS_PAYMENT_METHOD_ID = "hsPaymentMethodId"
 PROP_HS_MANDATE_ID = "hsMandateId"
 PROP_RETURN_URL = "returnUrl"
@@ -290,6 +291,21 @@ def payment_metadata(env: TenantEnv, call: Any) -> dict[str, str]:
     return data
 
 
+def made_for(env: TenantEnv, call: Any, metadata: dict[str, Any] | None) -> bool:
+    """Whether an object a create returned is this call's. Its id derives from the kbTransactionId alone, and
+    tenants sharing a Hyperswitch merchant (business profiles) share its ids: "already exists" then read
+    back could be another tenant's object. Ours carries our tenant and transaction (DESIGN rule 9)."""
+    metadata = metadata or {}
+    return (metadata.get("kb_tenant_id") == env.tenant_id
+            and metadata.get("kb_transaction_id") == str(call.kbTransactionId))
+
+
+def id_taken(what: str, hs_id: str) -> Outcome:
+    """Hyperswitch refused our create: the id is another's, so nothing of ours was made."""
+    return Outcome(PluginStatus.CANCELED, None, "HS_ID_TAKEN",
+                   f"Hyperswitch already holds a {what} {hs_id} that this tenant did not make; none was created")
+
+
 def _create_params(env: TenantEnv, call: Any, ttype: TransactionType, minor: int,
                    instrument: Instrument) -> PaymentCreateParams:
     capture_method = "automatic"
@@ -338,6 +354,8 @@ def _send_create(env: TenantEnv, txn_id: int, call: Any, ttype: TransactionType,
         answer = gateway.call(lambda: env.hyperswitch.payments.retrieve(params.payment_id))
     if answer.value is None:
         return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    if not made_for(env, call, answer.value.metadata):
+        return finish(env, txn_id, id_taken("payment", params.payment_id), TransitionSource.PLUGIN)
     return finish(env, txn_id, payment_outcome(ttype, answer.value), TransitionSource.PLUGIN, payment=answer.value)
 
 
@@ -361,17 +379,15 @@ def _hyperswitch_lacks(env: TenantEnv, hs_payment_id: str) -> bool:
 
 # -- pay-by-link: record an existing Hyperswitch payment instead of charging -------------------------
 def link(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str, minor: int) -> Transaction:
-    refusal = _link_refusal(env, call, ttype, hs_payment_id, minor)
+    """Record an existing payment: whole (the amount is what it received), or a part of it with
+    ``hsPaymentPart`` (any amount, the parts together never above what it received)."""
+    part = call.property(PROP_HS_PAYMENT_PART) == "true"
+    refusal, received = _link_refusal(env, call, ttype, hs_payment_id, minor, part=part)
     outcome = refusal or Outcome(PluginStatus.PROCESSED, "succeeded")
-    try:
-        with session_scope(env.sessions) as session:
-            if refusal is None:
-                session.add(LinkedPayment(kb_tenant_id=env.tenant_id, hs_payment_id=hs_payment_id,
-                                          kb_transaction_id=str(call.kbTransactionId), created_at=env.now()))
-                session.flush()
-    except IntegrityError:
+    if refusal is None and not _take(env, call, hs_payment_id, minor, received, part=part):
         outcome = Outcome(PluginStatus.ERROR, None, "ALREADY_LINKED",
-                          f"Hyperswitch payment {hs_payment_id} is already recorded in Kill Bill")
+                          f"Hyperswitch payment {hs_payment_id} is already recorded in Kill Bill"
+                          + (f" for more than {received - minor} of its {received} minor units" if part else ""))
     txn_id = insert_transaction(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=hs_payment_id,
                      linked=True, start=outcome)
     if txn_id is None:
@@ -379,30 +395,55 @@ def link(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str, 
     return load(env, txn_id)
 
 
-def _link_refusal(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str,
-                  minor: int) -> Outcome | None:
+def _link_refusal(env: TenantEnv, call: Any, ttype: TransactionType, hs_payment_id: str, minor: int, *,
+                  part: bool) -> tuple[Outcome | None, int]:
+    """Why the payment cannot be linked (None if it can), and the minor units it received."""
     if ttype is not TransactionType.PURCHASE:
-        return Outcome(PluginStatus.ERROR, None, "LINK_REFUSED", "only a purchase can link an existing payment")
+        return Outcome(PluginStatus.ERROR, None, "LINK_REFUSED", "only a purchase can link an existing payment"), 0
     answer = gateway.call(lambda: env.hyperswitch.payments.retrieve(hs_payment_id))
     if answer.value is None:
         if gateway.is_not_found(answer):
-            return Outcome(PluginStatus.ERROR, None, "LINK_REFUSED", f"no Hyperswitch payment {hs_payment_id}")
-        return answer.failure
+            return Outcome(PluginStatus.ERROR, None, "LINK_REFUSED", f"no Hyperswitch payment {hs_payment_id}"), 0
+        return answer.failure, 0
     payment = answer.value
+    received = payment.amount_received or payment.amount
     expected_customer = _customer_of(env, call.kbAccountId)
     problems = []
     if str(payment.status) != "succeeded":
         problems.append(f"its status is {payment.status}, not succeeded")
     if payment.currency != call.currency:
         problems.append(f"it is in {payment.currency}, not {call.currency}")
-    if (payment.amount_received or payment.amount) != minor:
-        problems.append(f"it received {payment.amount_received or payment.amount} minor units, not {minor}")
+    if part and minor > received:
+        problems.append(f"it received {received} minor units, less than {minor}")
+    if not part and received != minor:
+        problems.append(f"it received {received} minor units, not {minor}")
     if payment.customer_id != expected_customer:
         problems.append("it belongs to another customer")
     if problems:
         return Outcome(PluginStatus.ERROR, str(payment.status), "LINK_REFUSED",
-                       f"Hyperswitch payment {hs_payment_id} cannot be recorded: " + "; ".join(problems))
-    return None
+                       f"Hyperswitch payment {hs_payment_id} cannot be recorded: " + "; ".join(problems)), received
+    return None, received
+
+
+def _take(env: TenantEnv, call: Any, hs_payment_id: str, minor: int, received: int, *, part: bool) -> bool:
+    """Count ``minor`` of the payment as carried by Kill Bill; False when that would exceed what it received
+    (linked whole already, or the parts so far leave less). The conditional update serializes parts."""
+    try:
+        with session_scope(env.sessions) as session:
+            session.add(LinkedPayment(kb_tenant_id=env.tenant_id, hs_payment_id=hs_payment_id,
+                                      kb_transaction_id=str(call.kbTransactionId), linked_minor=minor,
+                                      created_at=env.now()))
+            session.flush()
+        return True
+    except IntegrityError:
+        if not part:
+            return False
+    with session_scope(env.sessions) as session:
+        taken = session.execute(update(LinkedPayment).where(
+            LinkedPayment.kb_tenant_id == env.tenant_id, LinkedPayment.hs_payment_id == hs_payment_id,
+            LinkedPayment.linked_minor.is_not(None), LinkedPayment.linked_minor + minor <= received,
+        ).values(linked_minor=LinkedPayment.linked_minor + minor))
+        return taken.rowcount == 1
 
 
 def _customer_of(env: TenantEnv, kb_account_id: UUID) -> str:
@@ -499,6 +540,8 @@ def refund(env: TenantEnv, call: Any) -> Transaction:
         answer = gateway.call(lambda: env.hyperswitch.refunds.retrieve(refund_id))
     if answer.value is None:
         return finish(env, txn_id, answer.failure, TransitionSource.PLUGIN)
+    if not made_for(env, call, answer.value.metadata):
+        return finish(env, txn_id, id_taken("refund", refund_id), TransitionSource.PLUGIN)
     return finish(env, txn_id, refund_outcome(answer.value), TransitionSource.PLUGIN)
 
 
