@@ -26,7 +26,7 @@ from bridge.tenancy.schemas import TenantCreate
 from hyperswitch_client import HyperswitchClient
 from killbill_client import KillBillClient
 from tests.conftest import ADMIN_TOKEN, MASTER_KEY
-from tests.foundation.factories import tenant_payload
+from tests.foundation.factories import SECRETS, tenant_payload
 from tests.plugin.conftest import *  # noqa: F401,F403
 from tests.plugin.conftest import (KB_API_KEY, KB_API_SECRET, MERCHANT, PLUGIN_SECRET, Payor, PluginClient, make_payor,
                                    payment_call)
@@ -47,6 +47,7 @@ KNOWN_SECRETS = {
     "B: Hyperswitch API key": MERCHANT_B["api_key"], "B: webhook hash key": MERCHANT_B["payment_response_hash_key"],
     "B: plugin secret": PLUGIN_SECRET_B, "B: Kill Bill API secret": KB_B_API_SECRET,
     "B: Kill Bill password": KB_B_PASSWORD,
+    **{f"tenant_payload(): {name}": value for name, value in SECRETS.items()},
 }
 
 
