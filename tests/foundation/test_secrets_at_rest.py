@@ -20,6 +20,11 @@ from bridge.tenancy.schemas import TenantCreate
 from tests.conftest import MASTER_KEY, on_postgres
 from tests.foundation.factories import SECRETS, tenant_payload
 
+# The messaging provider of SMS and WhatsApp: its auth token is a secret like the others.
+MESSAGING_TOKEN = "msgtoken-5e4d3c2b1a0f9e8d"
+MESSAGING = {"messaging_base_url": "http://127.0.0.1:9090", "messaging_account_sid": "AC0123456789abcdef",
+             "messaging_auth_token": MESSAGING_TOKEN}
+
 
 def _database_dump(runtime) -> str:  # type: ignore[no-untyped-def]
     url = runtime.engine.url
@@ -33,7 +38,7 @@ def _database_dump(runtime) -> str:  # type: ignore[no-untyped-def]
 
 def _create(runtime, keyring=None) -> Tenant:  # type: ignore[no-untyped-def]
     with session_scope(runtime.sessions) as session:
-        return service.create_tenant(session, TenantCreate.model_validate(tenant_payload()),
+        return service.create_tenant(session, TenantCreate.model_validate(tenant_payload(**MESSAGING)),
                                      keyring or runtime.keyring)
 
 
@@ -44,7 +49,7 @@ def test_no_secret_in_plain_text_in_rows_or_dump(runtime) -> None:
     raw = " ".join(str(value) for value in row.values())
     dump = _database_dump(runtime)
     assert tenant.kb_tenant_id in dump  # the dump is real
-    for secret in SECRETS.values():
+    for secret in [*SECRETS.values(), MESSAGING_TOKEN]:
         assert secret not in raw
         assert secret not in dump
     for column in SECRET_COLUMNS:
@@ -53,7 +58,12 @@ def test_no_secret_in_plain_text_in_rows_or_dump(runtime) -> None:
         creds = service.credentials(session.get(Tenant, tenant.kb_tenant_id), runtime.keyring)
     assert creds.hs_api_key == SECRETS["hs_api_key"]
     assert creds.hs_webhook_secret == SECRETS["hs_webhook_secret"]
-    assert SECRETS["hs_api_key"] not in repr(creds)
+    assert creds.messaging_auth_token == MESSAGING_TOKEN
+    assert SECRETS["hs_api_key"] not in repr(creds) and MESSAGING_TOKEN not in repr(creds)
+    with session_scope(runtime.sessions) as session:
+        shown = service.view(session.get(Tenant, tenant.kb_tenant_id), runtime.keyring)
+    assert shown.messaging_auth_token == "****" + MESSAGING_TOKEN[-4:]
+    assert shown.messaging_account_sid == MESSAGING["messaging_account_sid"]
 
 
 def test_rotation_with_two_keys(runtime, cli_env) -> None:
@@ -66,7 +76,7 @@ def test_rotation_with_two_keys(runtime, cli_env) -> None:
     result = CliRunner().invoke(cli, ["keys", "rotate"],
                                 env={**cli_env, "BRIDGE_MASTER_KEYS": f"{new_key},{MASTER_KEY}"})
     assert result.exit_code == 0, result.output
-    assert "re-encrypted 6 secret(s)" in result.stdout  # five credentials and the callback token
+    assert "re-encrypted 7 secret(s)" in result.stdout  # six credentials and the callback token
 
     with runtime.engine.connect() as conn:
         after = conn.execute(text("SELECT hs_api_key_encrypted FROM tenants")).scalar_one()
@@ -76,6 +86,7 @@ def test_rotation_with_two_keys(runtime, cli_env) -> None:
     with session_scope(runtime.sessions) as session:
         stored = session.scalars(select(Tenant)).one()
         assert service.credentials(stored, new_only).kb_password == SECRETS["kb_password"]
+        assert service.credentials(stored, new_only).messaging_auth_token == MESSAGING_TOKEN
         assert stored.kb_tenant_id == tenant.kb_tenant_id
 
 
