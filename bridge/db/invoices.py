@@ -13,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.base import Base, created_at, intpk, updated_at
@@ -94,4 +94,77 @@ class ReminderOptOut(Base):
     kb_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kb_account_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     source: Mapped[str] = mapped_column(String(16))  # one_click (RFC 8058: the mailbox's POST) or page
+    created_at: Mapped[created_at]
+
+
+# -- several invoices at once, part payments (bridge.invoices.lump_sums) -------------------------------------
+class AccountPayLink(Base):
+    """The account's ``/pay/account/<token>`` page: every open invoice of a Kill Bill account, paid together.
+
+    Its row is also the account's lock while a payor starts a payment (no two live links for one invoice).
+    """
+
+    __tablename__ = "account_pay_links"
+    __table_args__ = (UniqueConstraint("kb_tenant_id", "kb_account_id"),)
+
+    id: Mapped[intpk]
+    kb_tenant_id: Mapped[str] = mapped_column(String(36))
+    kb_account_id: Mapped[str] = mapped_column(String(36))
+    expires_at: Mapped[datetime]  # tokens issued now are valid until then
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+
+class LumpSumState(enum.StrEnum):
+    OPEN = "open"  # its Hyperswitch payment link is offered (or being paid, or paid and not recorded yet)
+    RECORDED = "recorded"  # allocated to the invoices in Kill Bill; the excess, if any, refunded
+    CANCELLED = "cancelled"  # replaced, failed or expired before anyone paid it
+
+
+class LumpSum(Base):
+    """One Hyperswitch payment toward chosen invoices of one account: several whole balances, or part of one.
+
+    Each chosen invoice is an :class:`Allocation`; recording pays each in Kill Bill as its own invoice
+    payment linked to this one Hyperswitch payment (the plugin's ``hsPaymentId`` with ``hsPaymentPart``).
+    """
+
+    __tablename__ = "lump_sums"
+    __table_args__ = (UniqueConstraint("kb_tenant_id", "hs_payment_id"),
+                      Index("ix_lump_sums_account", "kb_tenant_id", "kb_account_id", "state"))
+
+    id: Mapped[intpk]
+    kb_tenant_id: Mapped[str] = mapped_column(String(36))
+    kb_account_id: Mapped[str] = mapped_column(String(36))
+    part: Mapped[bool] = mapped_column(default=False)  # part of one invoice's balance
+    state: Mapped[LumpSumState] = mapped_column(_enum(LumpSumState, 16), default=LumpSumState.OPEN)
+    hs_payment_id: Mapped[str] = mapped_column(String(64))
+    hs_link_url: Mapped[str] = mapped_column(Text)
+    hs_link_expires_at: Mapped[datetime]
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # A recorder's claim (exactly once across the return page, the webhook and crashed processes).
+    recording_since: Mapped[datetime | None]
+    # What Hyperswitch received beyond what the invoices still owed at recording time, refunded.
+    excess_minor: Mapped[int | None]
+    hs_refund_id: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[datetime | None]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+
+class Allocation(Base):
+    """One invoice of a lump sum: what the payor chose to pay on it, and what Kill Bill recorded."""
+
+    __tablename__ = "lump_sum_allocations"
+    __table_args__ = (UniqueConstraint("lump_sum_id", "kb_invoice_id"),
+                      Index("ix_lump_sum_allocations_invoice", "kb_tenant_id", "kb_invoice_id"))
+
+    id: Mapped[intpk]
+    lump_sum_id: Mapped[int] = mapped_column(ForeignKey("lump_sums.id", ondelete="CASCADE"))
+    kb_tenant_id: Mapped[str] = mapped_column(String(36))
+    kb_invoice_id: Mapped[str] = mapped_column(String(36))
+    position: Mapped[int]  # oldest invoice first
+    amount_minor: Mapped[int]  # chosen: the balance shown, or the part typed
+    recorded_minor: Mapped[int | None]  # set once settled: what Kill Bill carries (0: paid meanwhile)
+    kb_payment_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[created_at]

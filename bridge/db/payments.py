@@ -163,12 +163,17 @@ class TransactionHistory(Base):
 
 
 class LinkedPayment(Base):
-    """An existing Hyperswitch payment linked to a Kill Bill transaction: never linked twice."""
+    """An existing Hyperswitch payment recorded in Kill Bill: never for more than it received.
+
+    Linked whole by one Kill Bill transaction (pay-by-link), or in parts by several (one per invoice of a
+    lump sum, :mod:`bridge.invoices.lump_sums`); ``linked_minor`` is how much Kill Bill carries so far.
+    """
 
     __tablename__ = "linked_payments"
 
     kb_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     hs_payment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    kb_transaction_id: Mapped[str] = mapped_column(String(36))
+    kb_transaction_id: Mapped[str] = mapped_column(String(36))  # the first one
+    linked_minor: Mapped[int | None]  # NULL on links made before parts existed: linked whole
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created_at]

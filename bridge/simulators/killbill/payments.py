@@ -95,7 +95,7 @@ class PaymentEngine:
     def _open(self, req: TxnRequest) -> tuple[Payment, Transaction, Attempt | None]:
         now = self.state.clock.now()
         with self.state.lock:
-            payment = req.payment or self._new_payment(req)
+            payment = req.payment or self._by_external_key(req) or self._new_payment(req)
             if req.txn_type not in ALLOWED_FROM_STATE.get(payment.last_success_state, frozenset()):
                 raise errors.invalid_operation(req.txn_type.value, payment.state_name or "BIG_BANG_INIT")
             txn_id = new_id()
@@ -109,6 +109,17 @@ class PaymentEngine:
             if attempt is not None:
                 attempt.transaction_id, attempt.amount = txn.id, txn.amount
             return payment, txn, attempt
+
+    def _by_external_key(self, req: TxnRequest) -> Payment | None:
+        """Kill Bill continues the payment that has this external key (PaymentAutomatonRunner
+        #retrievePaymentId): the state machine then decides, e.g. no second purchase on a paid one."""
+        if req.payment_external_key is None:
+            return None
+        payment = next((p for p in self.state.payments.values() if p.tenant_id == req.tenant_id
+                        and p.external_key == req.payment_external_key), None)
+        if payment is not None and payment.account_id != req.account_id:
+            raise errors.invalid_parameter("paymentExternalKey", req.payment_external_key)
+        return payment
 
     def _new_payment(self, req: TxnRequest) -> Payment:
         tenant = self.state.tenants[req.tenant_id]
