@@ -24,7 +24,7 @@ from uuid import UUID
 import killbill_client as kb
 from bridge.db.engine import session_scope
 from bridge.db.invoices import PayLink
-from bridge.invoices import notices, paylinks, policy, reminders
+from bridge.invoices import lump_sums, notices, paylinks, policy, reminders
 from bridge.invoices import resolvers as _resolvers  # noqa: F401  (registers the send-time context of emails)
 from bridge.jobs import RetryLater
 from bridge.payment_methods import store
@@ -182,8 +182,11 @@ def on_hyperswitch_payment(env: TenantEnv, hs_payment_id: str) -> EventResult | 
         return None
     try:
         link: PayLink | None = paylinks.record_payment(env, hs_payment_id)
+        lump = lump_sums.record(env, hs_payment_id) if link is None else None
     except paylinks.RecordingInProgress as exc:
         raise RetryLater(str(exc)) from None
+    if lump is not None:
+        return EventResult.processed(f"lump sum {lump.id}: {lump.state.value}")
     if link is None:
         return EventResult.skipped(f"payment {hs_payment_id} names no pay link of this tenant")
     return EventResult.processed(f"pay link {link.id}: {link.state.value}"

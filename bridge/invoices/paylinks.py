@@ -3,7 +3,8 @@
 * :func:`open_pay_link` makes (once per invoice) the ``PayLink`` behind ``/pay/<token>``.
 * :func:`start_payment` ("Pay now") re-reads the invoice and creates — or reuses while still active — a
   Hyperswitch payment link for the current balance. The PayLink row is locked meanwhile, so two tabs or a
-  double click never make two live links; a link made for another amount is cancelled.
+  double click never make two live links; a link made for another amount is cancelled. Nor is the invoice
+  offered by a live lump sum meanwhile (:mod:`bridge.invoices.lump_sums`: several invoices, part payments).
 * :func:`record_payment` records a succeeded link payment against the invoice exactly once: a claim on
   the row (a short transaction; Kill Bill calls the plugin back, so no lock is held across that call),
   then the card the payor saved, if any, added to the account (:mod:`bridge.invoices.saved_cards`), then
@@ -47,11 +48,12 @@ from bridge.payments import ids
 from bridge.tenancy.env import TenantEnv
 from hyperswitch_client.money import from_minor_units, to_minor_units
 from hyperswitch_client.payments import PaymentCancelParams, PaymentCreateParams, PaymentLinkConfig
-from killbill_client.models import Account, Invoice, InvoiceStatus
+from killbill_client.models import Account, Invoice, InvoicePayment, InvoiceStatus
 
 log = logging.getLogger(__name__)
 
 PROP_HS_PAYMENT_ID = "hsPaymentId"
+PROP_HS_PAYMENT_PART = "hsPaymentPart"  # with hsPaymentId: this Kill Bill payment carries part of it
 # How long one Hyperswitch payment link stays payable (its session_expiry); a new one is made after.
 HS_LINK_SECONDS = 3600
 # A link expiring sooner than this is not offered again: the payor needs time to type a card.
@@ -60,7 +62,7 @@ REUSE_MARGIN = timedelta(minutes=2)
 CLAIM = "recording"
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 # Hyperswitch statuses of a link payment that is under way: no second link is made meanwhile.
-_IN_PROGRESS = {"processing", "requires_customer_action", "requires_merchant_action", "requires_capture",
+IN_PROGRESS = {"processing", "requires_customer_action", "requires_merchant_action", "requires_capture",
                 "requires_confirmation", "partially_captured", "partially_captured_and_capturable"}
 
 
@@ -107,7 +109,7 @@ def invoice_state(invoice: Invoice) -> InvoiceState:
 
 
 # -- the pay link -----------------------------------------------------------------------------------------
-def _utc(value: datetime) -> datetime:
+def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -141,7 +143,7 @@ def get(env: TenantEnv, pay_link_id: int) -> PayLink | None:
 
 
 def token_for(env: TenantEnv, link: PayLink) -> str:
-    return tokens.signer_for(env).sign(env.tenant_id, link.id, _utc(link.expires_at))
+    return tokens.signer_for(env).sign(env.tenant_id, link.id, utc(link.expires_at))
 
 
 def pay_url(env: TenantEnv, link: PayLink) -> str:
@@ -191,17 +193,20 @@ def start_payment(env: TenantEnv, link: PayLink, return_url: str) -> str:
         assert row is not None
         if row.state is not PayLinkState.OPEN:
             raise NotPayable(row.state.value, f"this invoice is {row.state.value}")
+        from bridge.invoices import lump_sums  # it builds on this module
+
+        lump_sums.guard_single_link(env, session, row)  # never two payable links for one invoice
         if row.hs_payment_id and row.hs_link_url:
             current = env.hyperswitch.payments.retrieve(row.hs_payment_id)
             status = str(current.status)
-            if status == "succeeded" or status in _IN_PROGRESS:
+            if status == "succeeded" or status in IN_PROGRESS:
                 raise NotPayable("processing", "a payment of this invoice is already under way")
-            expires = _utc(row.hs_link_expires_at) if row.hs_link_expires_at else None
+            expires = utc(row.hs_link_expires_at) if row.hs_link_expires_at else None
             if (status == "requires_payment_method" and row.amount_minor == minor and row.currency == now.currency
                     and expires is not None and expires > env.now() + REUSE_MARGIN):
                 return row.hs_link_url
             if status == "requires_payment_method":
-                _cancel(env, row.hs_payment_id, "replaced by a link for the current balance")
+                cancel(env, row.hs_payment_id, "replaced by a link for the current balance")
         payment = env.hyperswitch.payments.create(_link_params(env, row, invoice, account, customer_id, minor,
                                                                now.currency, return_url))
         assert payment.payment_link is not None, "Hyperswitch answered a payment link create without a link"
@@ -232,7 +237,7 @@ def _link_params(env: TenantEnv, link: PayLink, invoice: Invoice, account: Accou
                                               is_setup_mandate_flow=True if save else None))
 
 
-def _cancel(env: TenantEnv, hs_payment_id: str, why: str) -> None:
+def cancel(env: TenantEnv, hs_payment_id: str, why: str) -> None:
     try:
         env.hyperswitch.payments.cancel(hs_payment_id, PaymentCancelParams(cancellation_reason=why))
     except hs.HyperswitchError as error:  # best effort: an unpaid link also ends by time
@@ -248,7 +253,7 @@ def _cancel_open_hs_payment(env: TenantEnv, link: PayLink) -> None:
     except hs.HyperswitchError:
         return
     if status == "requires_payment_method":
-        _cancel(env, link.hs_payment_id, f"invoice {link.kb_invoice_id} is {link.state.value}")
+        cancel(env, link.hs_payment_id, f"invoice {link.kb_invoice_id} is {link.state.value}")
 
 
 # -- recording --------------------------------------------------------------------------------------------
@@ -339,34 +344,44 @@ def _release(env: TenantEnv, link_id: int) -> None:
 
 
 def _record_in_killbill(env: TenantEnv, link: PayLink, payment: Any) -> UUID:
-    invoice_id, account_id = UUID(link.kb_invoice_id), UUID(link.kb_account_id)
-    earlier = _already_recorded(env, invoice_id, payment.payment_id)
+    return pay_invoice_with(env, UUID(link.kb_invoice_id), UUID(link.kb_account_id), _amount_paid(payment),
+                            payment.payment_id)
+
+
+def pay_invoice_with(env: TenantEnv, invoice_id: UUID, account_id: UUID, amount: Decimal, hs_payment_id: str, *,
+                     part_key: str | None = None) -> UUID:
+    """Kill Bill's invoice payment carrying (part of) a succeeded Hyperswitch payment; its payment id.
+
+    Whole: ``amount`` is all the payment received. A part (``part_key``, one invoice of a lump sum): the
+    Kill Bill payment's external key, so a retry finds it — and Kill Bill itself refuses a second purchase on
+    that key — and the plugin counts it against what the Hyperswitch payment received.
+    """
+    earlier = already_recorded(env, invoice_id, hs_payment_id, part_key)
     if earlier is not None:  # a recorder that died after Kill Bill answered
         return earlier
-    amount = _amount_paid(payment)
     method = plugin_payment_method(env, account_id)
     if method is not None:
+        properties = {PROP_HS_PAYMENT_ID: hs_payment_id, **({PROP_HS_PAYMENT_PART: "true"} if part_key else {})}
         result = env.killbill.invoice_payments.pay_invoice(
-            invoice_id, account_id, amount=amount, payment_method_id=method,
-            plugin_properties={PROP_HS_PAYMENT_ID: payment.payment_id},
-            reason="pay-by-link", comment=f"Hyperswitch payment {payment.payment_id}")
+            invoice_id, account_id, amount=amount, payment_method_id=method, payment_external_key=part_key,
+            plugin_properties=properties, reason="pay-by-link", comment=f"Hyperswitch payment {hs_payment_id}")
     elif env.settings.pay_by_link.record_as_external_payment:
         result = env.killbill.invoice_payments.pay_invoice(
             invoice_id, account_id, amount=amount, external_payment=True,
-            payment_external_key=payment.payment_id, reason="pay-by-link",
-            comment=f"Hyperswitch payment {payment.payment_id} (external payment)")
+            payment_external_key=part_key or hs_payment_id, reason="pay-by-link",
+            comment=f"Hyperswitch payment {hs_payment_id} (external payment)")
     else:
         raise RecordingRefused(
             f"account {account_id} has no payment method of the bridge's plugin, and the tenant does not record "
-            f"link payments as external payments: Hyperswitch payment {payment.payment_id} stays unrecorded")
+            f"link payments as external payments: Hyperswitch payment {hs_payment_id} stays unrecorded")
     if result is None:
         raise RecordingRefused(f"Kill Bill had nothing to pay on invoice {invoice_id} for Hyperswitch payment "
-                               f"{payment.payment_id} (paid otherwise?): the payor may need a refund")
+                               f"{hs_payment_id} (paid otherwise?): the payor may need a refund")
     txn = (result.transactions or [None])[-1]
     status = str(txn.status) if txn is not None and txn.status is not None else None
     if status != "SUCCESS":
         detail = f"{txn.gateway_error_code}: {txn.gateway_error_msg}" if txn is not None else "no transaction"
-        raise RecordingRefused(f"Kill Bill payment {result.payment_id} for Hyperswitch payment {payment.payment_id}"
+        raise RecordingRefused(f"Kill Bill payment {result.payment_id} for Hyperswitch payment {hs_payment_id}"
                                f" is {status}: {detail}")
     assert result.payment_id is not None
     return result.payment_id
@@ -376,13 +391,22 @@ def _amount_paid(payment: Any) -> Decimal:
     return from_minor_units(payment.amount_received or payment.amount, payment.currency)
 
 
-def _already_recorded(env: TenantEnv, invoice_id: UUID, hs_payment_id: str) -> UUID | None:
-    for kb_payment in env.killbill.invoice_payments.list_for_invoice(invoice_id):
+def already_recorded(env: TenantEnv, invoice_id: UUID, hs_payment_id: str,
+                     part_key: str | None = None) -> UUID | None:
+    """The Kill Bill payment of the invoice that carries this Hyperswitch payment, if one succeeded."""
+    found = recorded_payment(env, invoice_id, hs_payment_id, part_key)
+    return found.payment_id if found is not None else None
+
+
+def recorded_payment(env: TenantEnv, invoice_id: UUID, hs_payment_id: str,
+                     part_key: str | None = None) -> InvoicePayment | None:
+    keys = {hs_payment_id, part_key} - {None}
+    # Kill Bill shows a transaction's firstPaymentReferenceId (the plugin's) only with the plugin info.
+    for kb_payment in env.killbill.invoice_payments.list_for_invoice(invoice_id, with_plugin_info=True):
         for txn in kb_payment.transactions or []:
-            matches = (txn.first_payment_reference_id == hs_payment_id
-                       or kb_payment.payment_external_key == hs_payment_id)
+            matches = txn.first_payment_reference_id == hs_payment_id or kb_payment.payment_external_key in keys
             if matches and str(txn.status) == "SUCCESS":
-                return kb_payment.payment_id
+                return kb_payment
     return None
 
 

@@ -30,6 +30,7 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 _LABEL = b"bridge/pay-link-token/v1"
 _SALT = "pay-link"
 _UNSUBSCRIBE_SALT = "reminder-unsubscribe"
+_ACCOUNT_SALT = "account-pay-link"  # a distinct kind: an invoice token never opens an account page, nor back
 
 
 class InvalidToken(Exception):
@@ -39,7 +40,7 @@ class InvalidToken(Exception):
 class ExpiredToken(Exception):
     """A genuine token whose validity ended."""
 
-    def __init__(self, claims: "PayClaims") -> None:
+    def __init__(self, claims: Any) -> None:
         super().__init__("the link has expired")
         self.claims = claims
 
@@ -65,6 +66,15 @@ def master_keys_of(settings: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
+class AccountPayClaims:
+    """An account page token: every open invoice of the account behind ``account_link_id``."""
+
+    kb_tenant_id: str
+    account_link_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class UnsubscribeClaims:
     kb_tenant_id: str
     kb_account_id: str
@@ -77,6 +87,7 @@ class TokenSigner:
         secrets = derive_secrets(master_keys)
         self._serializer = URLSafeTimedSerializer(secrets, salt=_SALT)
         self._unsubscribe = URLSafeSerializer(secrets, salt=_UNSUBSCRIBE_SALT)
+        self._account = URLSafeTimedSerializer(secrets, salt=_ACCOUNT_SALT)
 
     def sign_unsubscribe(self, kb_tenant_id: str, kb_account_id: str) -> str:
         return self._unsubscribe.dumps({"t": kb_tenant_id, "a": kb_account_id})
@@ -96,19 +107,35 @@ class TokenSigner:
 
     def verify(self, token: str, now: datetime) -> PayClaims:
         """The claims of a valid token; raises InvalidToken or ExpiredToken."""
-        if not token or len(token) > 512:
-            raise InvalidToken("not a pay link token")
-        try:
-            data = self._serializer.loads(token)
-        except BadSignature:
-            raise InvalidToken("not a pay link token") from None
-        try:
-            claims = PayClaims(str(data["t"]), int(data["l"]), datetime.fromtimestamp(int(data["e"]), UTC))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            raise InvalidToken("not a pay link token") from None
-        if _utc(now) >= claims.expires_at:
-            raise ExpiredToken(claims)
-        return claims
+        tenant, link_id, expires_at = _verify(self._serializer, token, now, "not a pay link token")
+        return PayClaims(tenant, link_id, expires_at)
+
+    def sign_account(self, kb_tenant_id: str, account_link_id: int, expires_at: datetime) -> str:
+        return self._account.dumps({"t": kb_tenant_id, "a": account_link_id,
+                                    "e": int(_utc(expires_at).timestamp())})
+
+    def verify_account(self, token: str, now: datetime) -> AccountPayClaims:
+        """The claims of a valid account page token; raises InvalidToken or ExpiredToken."""
+        tenant, link_id, expires_at = _verify(self._account, token, now, "not an account pay link token", key="a")
+        return AccountPayClaims(tenant, link_id, expires_at)
+
+
+def _verify(serializer: URLSafeTimedSerializer, token: str, now: datetime, invalid: str,
+            key: str = "l") -> tuple[str, int, datetime]:
+    """Tenant, link id and end of validity of a genuine token of this serializer's kind."""
+    if not token or len(token) > 512:
+        raise InvalidToken(invalid)
+    try:
+        data = serializer.loads(token)
+    except BadSignature:
+        raise InvalidToken(invalid) from None
+    try:
+        claims = str(data["t"]), int(data[key]), datetime.fromtimestamp(int(data["e"]), UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise InvalidToken(invalid) from None
+    if _utc(now) >= claims[2]:
+        raise ExpiredToken(claims)
+    return claims
 
 
 def _utc(value: datetime) -> datetime:

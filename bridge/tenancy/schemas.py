@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -30,6 +31,15 @@ def _days(values: list[int]) -> list[int]:
     if any(day < 0 or day > 365 for day in values):
         raise ValueError("days must be between 0 and 365")
     return sorted(set(values))
+
+
+def _minimums(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    for code, amount in values.items():
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"not an ISO 4217 currency code: {code!r}")
+        if not amount.is_finite() or amount <= 0:
+            raise ValueError(f"the minimum for {code} must be a positive amount")
+    return values
 
 
 class _Strict(BaseModel):
@@ -94,6 +104,13 @@ class PayByLinkSettings(_Strict):
         None, ge=0, le=365, description="Kill Bill invoices carry no due date: an invoice is due this many days "
                                         "after its invoice date (the account's custom field PAYMENT_TERMS_DAYS "
                                         "overrides it); unset, invoices have no due date")
+    part_payments: bool = Field(
+        False, description="the payor may pay part of an invoice's balance (at least part_payment_minimum); the "
+                           "rest stays open and reminders continue for it")
+    part_payment_minimum: Annotated[dict[str, Decimal], AfterValidator(_minimums)] = Field(
+        default_factory=dict, description="the smallest part payment per currency, ISO 4217 code → amount in major "
+                                          "units (e.g. {\"USD\": \"10.00\"}); a currency not listed takes no part "
+                                          "payments")
 
 
 class ReminderSettings(_Strict):
