@@ -5,7 +5,6 @@ payment, so failed, pending and successful automatic payments are Kill Bill's ow
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
@@ -128,9 +127,12 @@ def test_a_reminder_goes_to_the_accounts_current_address(flow, hs) -> None:
     payor = payor_of(flow, hs)
     invoice_id = payor.invoice("10.00")
     flow.drain()
-    # The payor changes their email in Kill Bill (PUT /1.0/kb/accounts/{id}, which the simulator does not serve).
-    with flow.kb_state.lock:
-        flow.kb_state.accounts[payor.account_id].fields["email"] = "ada@new.example"
+    # The payor changes their email in Kill Bill, which pushes ACCOUNT_CHANGE (the bridge copies it to the
+    # Hyperswitch customer).
+    flow.kb.accounts.update(payor.account_id, Account(email="ada@new.example"))
+    flow.drain()
+    *_, change = [e for e in events(flow, "ACCOUNT_CHANGE") if e.object_id == str(payor.account_id)]
+    assert change.state.value == "processed" and "email" in change.outcome
 
     [reminder, *_] = flow.messages(invoice_id, "reminder")
     flow.clock.move_to(flow.due_at(reminder))
@@ -184,44 +186,23 @@ def test_paying_the_link_sends_one_receipt_and_stops_the_reminders(flow, hs, cli
     assert len(flow.smtp.received) == 2  # the invoice and the receipt: no reminder
 
 
-def void_in_killbill(kb_state, invoice_id: UUID) -> None:  # type: ignore[no-untyped-def]
-    """Kill Bill voids the invoice (PUT /1.0/kb/invoices/{id}/voidInvoice, which the simulator does not serve;
-    Kill Bill posts no notification for it, so only the re-read before each reminder can notice)."""
-    with kb_state.lock:
-        kb_state.invoices[invoice_id].status = "VOID"
-
-
 def test_a_voided_invoice_gets_no_reminder_and_its_schedule_stops(flow, hs) -> None:
     payor = payor_of(flow, hs)
     invoice_id = payor.invoice("30.00")
     flow.drain()
     reminders = flow.messages(invoice_id, "reminder")
-    void_in_killbill(flow.kb_state, invoice_id)
 
-    flow.clock.move_to(flow.due_at(reminders[0]))
+    # Kill Bill announces a void as INVOICE_ADJUSTMENT (killbill#1448): the bridge re-reads the invoice.
+    flow.kb.invoices.void(invoice_id)
     flow.drain()
 
-    assert len(flow.smtp.received) == 1  # the invoice only
-    first, *rest = statuses(flow, invoice_id, "reminder")
-    assert first == (MessageStatus.SKIPPED, f"invoice {invoice_id} is voided (balance 0 USD)")
-    assert rest == [(MessageStatus.SKIPPED, f"invoice {invoice_id} is voided")] * 2
+    [adjustment] = [e for e in events(flow, "INVOICE_ADJUSTMENT") if e.object_id == str(invoice_id)]
+    assert adjustment.state.value == "processed" and "is voided" in adjustment.outcome
     assert paylinks.find_for_invoice(flow.env, invoice_id).state is PayLinkState.VOIDED
+    assert statuses(flow, invoice_id, "reminder") == [(MessageStatus.SKIPPED, f"invoice {invoice_id} is voided")] * 3
     flow.clock.move_to(flow.due_at(reminders[-1]) + timedelta(hours=1))
     flow.drain()
-    assert len(flow.smtp.received) == 1
-
-
-def adjust_to_zero_in_killbill(kb_state, invoice_id: UUID) -> None:  # type: ignore[no-untyped-def]
-    """Kill Bill adjusts every item of the invoice away (POST /1.0/kb/invoices/{id} with an item adjustment,
-    which the simulator does not serve): ITEM_ADJ items, then INVOICE_ADJUSTMENT on the bus."""
-    from bridge.simulators.killbill.model import InvoiceItem
-
-    with kb_state.lock:
-        invoice = kb_state.invoices[invoice_id]
-        for item in list(invoice.items):
-            invoice.items.append(InvoiceItem(uuid4(), invoice.id, invoice.account_id, "ITEM_ADJ", -item.amount,
-                                             invoice.currency, "Invoice item adjustment", linked_item_id=item.id))
-    kb_state.post_event(invoice.tenant_id, "INVOICE_ADJUSTMENT", "INVOICE", invoice.id, invoice.account_id)
+    assert len(flow.smtp.received) == 1  # the invoice only
 
 
 def test_an_invoice_adjusted_to_zero_stops_its_reminders_when_kill_bill_says_so(flow, hs) -> None:
@@ -229,7 +210,10 @@ def test_an_invoice_adjusted_to_zero_stops_its_reminders_when_kill_bill_says_so(
     invoice_id = payor.invoice("30.00")
     flow.drain()
 
-    adjust_to_zero_in_killbill(flow.kb_state, invoice_id)
+    # The biller adjusts every item away in Kill Bill, which pushes INVOICE_ADJUSTMENT.
+    for item in flow.kb.invoices.get(invoice_id).items or []:
+        assert item.invoice_item_id is not None
+        flow.kb.invoices.adjust_item(invoice_id, payor.account_id, item.invoice_item_id, description="Goodwill")
     flow.drain()
 
     assert flow.kb.invoices.get(invoice_id).balance == 0
@@ -302,13 +286,21 @@ def invoice_of(flow: Flow, account_id: UUID, amount: str) -> UUID:
 
 
 def test_a_declined_automatic_payment_says_pay_here_or_update_your_card(flow, hs, hs_state, client) -> None:
+    # A reminder still ahead once Kill Bill's retries (24 days) are over.
+    flow.configure(reminders={"days_after_invoice": [28]})
     account_id, mandate_id = auto_paying_account(flow, hs)
     hs_state.set_mandate_behaviour(mandate_id, "decline")
     invoice_id = invoice_of(flow, account_id, "42.00")
-    [declined] = flow.kb.invoice_payments.list_for_invoice(invoice_id)
-    assert str(declined.transactions[-1].status) == "PAYMENT_FAILURE"  # Kill Bill's own outcome
-
+    # Kill Bill retries the automatic payment (org.killbill.payment.retry.days 8,8,8): nothing is sent while a
+    # retry is scheduled; the fourth decline is final.
     flow.drain()
+    for _retry in range(3):
+        assert flow.smtp.received == []
+        flow.clock.move_to(flow.clock() + timedelta(days=8))
+        flow.drain()
+    [declined] = flow.kb.invoice_payments.list_for_invoice(invoice_id, with_attempts=True)
+    assert [str(t.status) for t in declined.transactions or []] == ["PAYMENT_FAILURE"] * 4  # Kill Bill's own
+    assert [a.state_name for a in declined.payment_attempts or []] == ["ABORTED"]
 
     [creation] = [e for e in events(flow, "INVOICE_CREATION") if e.object_id == str(invoice_id)]
     assert "does not pay by link" in creation.outcome  # paid automatically: no link at first
@@ -351,19 +343,22 @@ def test_a_failure_kill_bill_will_retry_sends_nothing(flow, hs, hs_state) -> Non
     account_id, mandate_id = auto_paying_account(flow, hs)
     hs_state.set_mandate_behaviour(mandate_id, "decline")
     invoice_id = invoice_of(flow, account_id, "42.00")
-    # Kill Bill's retry schedule (org.killbill.payment.retry.days) moves the failed attempt to RETRIED and adds
-    # a SCHEDULED one; the simulator schedules no retries, so its state gets what Kill Bill would hold.
-    with flow.kb_state.lock:
-        [payment] = [p for p in flow.kb_state.payments.values() if p.account_id == account_id]
-        failed = payment.attempts[-1]
-        failed.state_name = "RETRIED"
-        payment.attempts.append(dataclasses.replace(failed, id=uuid4(), transaction_id=None, state_name="SCHEDULED"))
+    # Kill Bill's retry schedule (org.killbill.payment.retry.days): the failed attempt RETRIED, the next SCHEDULED.
+    [payment] = flow.kb.invoice_payments.list_for_invoice(invoice_id, with_attempts=True)
+    assert [a.state_name for a in payment.payment_attempts or []] == ["RETRIED", "SCHEDULED"]
 
     flow.drain()
 
     [event] = [e for e in events(flow, "INVOICE_PAYMENT_FAILED") if e.object_id == str(invoice_id)]
     assert event.state.value == "skipped" and "retry scheduled" in event.outcome
     assert flow.smtp.received == []
+
+    # The bank approves again and Kill Bill's retry, eight days later, pays the invoice: still nothing to send.
+    hs_state.set_mandate_behaviour(mandate_id, "approve")
+    flow.clock.move_to(flow.clock() + timedelta(days=8))
+    flow.drain()
+    assert flow.kb.invoices.get(invoice_id).balance == 0
+    assert flow.smtp.received == [] and paylinks.find_for_invoice(flow.env, invoice_id) is None
 
 
 # -- saved cards -------------------------------------------------------------------------------------------
