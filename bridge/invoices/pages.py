@@ -17,11 +17,9 @@ from typing import Any
 from uuid import UUID
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
-from sqlalchemy import select
 
 import hyperswitch_client as hs
 import killbill_client as kb
-from bridge.db.engine import session_scope
 from bridge.db.invoices import (
     AccountPayLink,
     LumpSum,
@@ -29,10 +27,10 @@ from bridge.db.invoices import (
     PayLink,
     PayLinkState,
 )
-from bridge.db.tenancy import Tenant
 from bridge.invoices import handlers as _handlers  # noqa: F401  (registers the Kill Bill invoice handlers)
 from bridge.invoices import lump_sums, paylinks, tokens, unsubscribe
 from bridge.invoices.formatting import format_amount, format_date
+from bridge.invoices.merchant import merchant_name
 from bridge.tenancy.env import TenantEnv
 from bridge.web import openapi
 from hyperswitch_client.money import from_minor_units
@@ -114,13 +112,6 @@ def _resolve_account(token: str) -> tuple[TenantEnv, AccountPayLink]:
     return env, row
 
 
-def _merchant(env: TenantEnv) -> str:
-    if env.settings.email.brand_name:
-        return env.settings.email.brand_name
-    with session_scope(env.sessions) as session:
-        return session.scalars(select(Tenant.name).where(Tenant.kb_tenant_id == env.tenant_id)).one()
-
-
 @dataclass
 class Line:
     description: str
@@ -149,7 +140,7 @@ def _view(env: TenantEnv, link: PayLink, token: str, **extra: Any) -> Response:
                 "value": extra.pop("part_value", "")}
     others = lump_sums.open_invoices(env, link.kb_account_id) if payable else []
     account_url = lump_sums.open_account_link(env, link.kb_account_id)[1] if len(others) > 1 else None
-    return _page("pay/invoice.html", status=extra.pop("status", 200), merchant=_merchant(env),
+    return _page("pay/invoice.html", status=extra.pop("status", 200), merchant=merchant_name(env),
                  lang=locale.split("_")[0] or "en", number=invoice.invoice_number,
                  date=format_date(invoice.invoice_date, locale), lines=lines,
                  total=format_amount(invoice.amount or Decimal(0), currency, locale),
@@ -241,7 +232,7 @@ def _account_view(env: TenantEnv, row: AccountPayLink, token: str, *, status: in
                          format_amount(i.balance or Decimal(0), i.currency or currency, locale),
                          chosen is None or str(i.invoice_id) in chosen) for i in invoices]
     total = sum((i.balance or Decimal(0) for i in invoices), Decimal(0))
-    return _page("pay/account.html", status, merchant=_merchant(env), lang=locale.split("_")[0] or "en",
+    return _page("pay/account.html", status, merchant=merchant_name(env), lang=locale.split("_")[0] or "en",
                  name=account.name, lines=lines, total=format_amount(total, currency, locale), token=token, **extra)
 
 

@@ -15,11 +15,9 @@ from typing import Any, Literal
 
 from flask import Blueprint, Response, current_app, render_template, request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from bridge.db.engine import session_scope
-from bridge.db.tenancy import Tenant
 from bridge.invoices import reminders, tokens
+from bridge.invoices.merchant import merchant_name
 from bridge.tenancy.env import TenantEnv
 from bridge.tenancy.service import UnknownTenant
 from bridge.web import openapi
@@ -48,19 +46,12 @@ def _resolve(token: str) -> tuple[TenantEnv, str] | None:
         return None
 
 
-def _merchant(env: TenantEnv) -> str:
-    if env.settings.email.brand_name:
-        return env.settings.email.brand_name
-    with session_scope(env.sessions) as session:
-        return session.scalars(select(Tenant.name).where(Tenant.kb_tenant_id == env.tenant_id)).one()
-
-
 def confirm(token: str) -> Response:
     resolved = _resolve(token)
     if resolved is None:
         return _not_found()
     env, _account = resolved
-    return _page("unsubscribe/confirm.html", title="Stop payment reminders?", merchant=_merchant(env))
+    return _page("unsubscribe/confirm.html", title="Stop payment reminders?", merchant=merchant_name(env))
 
 
 def unsubscribe(token: str) -> Response:
@@ -71,7 +62,7 @@ def unsubscribe(token: str) -> Response:
     env, account = resolved
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     reminders.opt_out(env, account, "one_click" if one_click else "page")
-    return _page("unsubscribe/done.html", title="You are unsubscribed", merchant=_merchant(env))
+    return _page("unsubscribe/done.html", title="You are unsubscribed", merchant=merchant_name(env))
 
 
 def install(pay_pages: Blueprint) -> None:
