@@ -1,13 +1,16 @@
 """Typed settings: ``BRIDGE_*`` environment variables over an optional TOML file.
 
 The TOML file is ``$BRIDGE_CONFIG`` if set, else ``bridge.toml`` in the working directory if present.
-``config/bridge.example.toml`` documents every setting. A wrong value stops the process with one line
-naming the setting (:func:`load_settings`).
+``config/bridge.example.toml`` documents every setting. A wrong value, an unknown key in the file or a
+``BRIDGE_*`` variable that names no setting (a misspelling would otherwise be ignored) stops the process
+with one line naming it (:func:`load_settings`).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,6 +28,21 @@ ENV_PREFIX = "BRIDGE_"
 RateSetting = Annotated[Rate, NoDecode, BeforeValidator(lambda v: Rate.parse(v) if isinstance(v, str) else v)]
 CONFIG_FILE_ENV = "BRIDGE_CONFIG"
 DEFAULT_CONFIG_FILE = "bridge.toml"
+# The project's BRIDGE_* variables that are not settings; any other BRIDGE_* variable must name a setting.
+NON_SETTING_VARIABLES = frozenset({
+    CONFIG_FILE_ENV,
+    "BRIDGE_DB_PASSWORD",  # docker-compose.yml, .env
+    "BRIDGE_AUDIT_OSV_URL", "BRIDGE_AUDIT_REQUIRED",  # scripts/audit-dependencies
+    "BRIDGE_M2_REPO",  # scripts/build-plugin, scripts/killbill-server
+    "BRIDGE_PG_DIR", "BRIDGE_PG_PORT",  # scripts/test-postgres
+    # scripts/killbill-server and tests/killbill_server
+    "BRIDGE_KB_DIR", "BRIDGE_KB_PORT", "BRIDGE_KB_SHUTDOWN_PORT", "BRIDGE_KB_PG_PORT", "BRIDGE_KB_VERSION",
+    "BRIDGE_TOMCAT_VERSION", "BRIDGE_KB_START_TIMEOUT", "BRIDGE_KB_PLUGIN_JAR", "BRIDGE_KB_KEEP",
+})
+NON_SETTING_PREFIXES = (
+    "BRIDGE_TENANT_",  # tenant secrets of `bridge tenants add|update` (bridge/cli.py)
+    "BRIDGE_TEST_",  # the test suite (tests/conftest.py, scripts/run-tests)
+)
 
 
 def _config_file() -> Path | None:
@@ -196,8 +214,24 @@ def _setting_name(loc: tuple[Any, ...]) -> str:
     return ENV_PREFIX + str(loc[0]).upper()
 
 
+def check_environment(environ: Mapping[str, str]) -> None:
+    """:class:`ConfigError` for a ``BRIDGE_*`` variable that is neither a setting nor one of the project's
+    other variables, with the closest setting's name when there is one. Case is ignored, as for settings."""
+    settings = sorted(name.upper() for name in Settings.model_fields)
+    for variable in sorted(environ):
+        name = variable.upper()
+        if (not name.startswith(ENV_PREFIX) or name.removeprefix(ENV_PREFIX) in settings
+                or name in NON_SETTING_VARIABLES or name.startswith(NON_SETTING_PREFIXES)):
+            continue
+        # Compared without the prefix every name shares, which would make anything look close.
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), settings, n=1)
+        raise ConfigError(f"{variable}: no such setting"
+                          + (f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""))
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and TOML file; :class:`ConfigError` with one clear line if wrong."""
+    check_environment(os.environ)
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -65,6 +65,28 @@ def test_unknown_key_in_toml_is_refused(tmp_path: Path) -> None:
         load_settings()
 
 
+def test_a_misspelt_variable_stops_with_the_setting_it_resembles(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_PUBLIC_ULR", "https://billing.example.com")
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings()
+    assert str(excinfo.value) == "BRIDGE_PUBLIC_ULR: no such setting; did you mean BRIDGE_PUBLIC_URL?"
+
+
+def test_an_unknown_variable_like_no_setting_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_FROBNICATE", "1")
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings()
+    assert str(excinfo.value) == "BRIDGE_FROBNICATE: no such setting"
+
+
+def test_the_projects_other_variables_and_any_case_of_a_setting_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BRIDGE_DB_PASSWORD", "BRIDGE_M2_REPO", "BRIDGE_KB_KEEP", "BRIDGE_PG_PORT", "BRIDGE_AUDIT_REQUIRED",
+                 "BRIDGE_TENANT_KB_PASSWORD", "BRIDGE_TENANT_HS_API_KEY", "BRIDGE_TEST_WORKERS"):
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("bridge_port", "9300")  # settings ignore case
+    assert load_settings().port == 9300
+
+
 def test_missing_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BRIDGE_CONFIG", str(tmp_path / "nope.toml"))
     with pytest.raises(ConfigError, match="BRIDGE_CONFIG: no such file"):
@@ -105,6 +127,17 @@ def test_cli_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         "error: BRIDGE_PORT: Input should be a valid integer, unable to parse string as an integer"]
     assert "Traceback" not in result.stderr
+
+
+def test_cli_names_a_misspelt_variable_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    env["BRIDGE_ADMIN_TOKN"] = "an-admin-token-of-some-length"
+    result = subprocess.run([sys.executable, "-m", "bridge.cli", "db", "upgrade"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: BRIDGE_ADMIN_TOKN: no such setting; did you mean BRIDGE_ADMIN_TOKEN?"]
+    assert "an-admin-token" not in result.stderr + result.stdout  # the value is never echoed
 
 
 def test_example_file_documents_every_setting_and_loads(monkeypatch: pytest.MonkeyPatch) -> None:
