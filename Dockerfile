@@ -10,17 +10,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 
-# The source stays in /opt/bridge and is installed in place: `bridge db upgrade` finds its Alembic
-# scripts next to the package (bridge/db/migrate.py), and migrations/ is not part of the wheel.
+# A plain (non-editable) install: the package carries its templates and Alembic scripts as package data.
 WORKDIR /opt/bridge
 COPY pyproject.toml README.md ./
 COPY bridge ./bridge
 COPY hyperswitch_client ./hyperswitch_client
 COPY killbill_client ./killbill_client
-COPY migrations ./migrations
 RUN python -m venv /opt/venv \
-    && pip install --editable /opt/bridge \
-    && python -m compileall -q /opt/bridge/bridge /opt/bridge/hyperswitch_client /opt/bridge/killbill_client
+    && pip install /opt/bridge \
+    && rm -rf /opt/bridge
 
 # A user of its own (numeric, so orchestrators can tell it is not root); the code is root's and
 # read-only to it. Its home is the working directory, where the embedded defaults (SQLite file,

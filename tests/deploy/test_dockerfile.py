@@ -10,8 +10,6 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from bridge.db import migrate
-
 from .stack import DOCKERFILE, DOCKERIGNORE, REPO, Instruction, cli_path, dockerfile_env, parse_dockerfile
 
 
@@ -86,31 +84,27 @@ def test_the_healthcheck_asks_readyz_on_the_port_the_image_serves(instructions: 
     assert "/readyz" in argv[2] and "BRIDGE_PORT" in argv[2]
 
 
-def test_the_image_keeps_migrations_where_the_bridge_looks_for_them(instructions: list[Instruction]) -> None:
-    """bridge.db.migrate finds migrations/ beside the package, which a wheel does not carry: the image
-    installs the source in place (editable), with migrations/ copied next to bridge/."""
-    beside_package = migrate.MIGRATIONS_DIR.relative_to(Path(migrate.__file__).resolve().parents[2])
+def test_the_image_installs_the_package_itself(instructions: list[Instruction]) -> None:
+    """A plain install of the three packages (the wheel carries templates and migrations, see
+    tests/deploy/test_packaging.py), not an editable one tied to a source tree."""
     workdir = None
     copied: dict[str, PurePosixPath] = {}
-    install_dir = None
+    installed = None
     for instruction in instructions:
         if instruction.keyword == "WORKDIR":
             workdir = PurePosixPath(instruction.arguments)
         elif instruction.keyword == "COPY":
             *sources, target = shlex.split(instruction.arguments)
             for source in sources:
-                destination = workdir / target if workdir and not target.startswith("/") else PurePosixPath(target)
-                copied[source] = destination
+                copied[source] = workdir / target if workdir and not target.startswith("/") else PurePosixPath(target)
         elif instruction.keyword == "RUN" and "pip install" in instruction.arguments:
             args = shlex.split(instruction.arguments.replace("&&", " && "))
-            flag = "--editable" if "--editable" in args else "-e"
-            assert flag in args, "install in place; a wheel would leave migrations/ behind"
-            install_dir = PurePosixPath(args[args.index(flag) + 1])
-    assert install_dir is not None
-    assert copied["bridge"] == install_dir / "bridge"
-    assert copied[str(beside_package)] == install_dir / beside_package
-    for package in ("hyperswitch_client", "killbill_client"):
-        assert copied[package] == install_dir / package
+            assert "--editable" not in args and "-e" not in args
+            installed = PurePosixPath(args[args.index("install") + 1])
+    assert installed is not None
+    for package in ("bridge", "hyperswitch_client", "killbill_client"):
+        assert copied[package] == installed / package
+    assert copied["pyproject.toml"] == installed  # COPY pyproject.toml README.md ./
 
 
 def test_what_the_image_copies_is_in_the_build_context_and_secrets_are_not(instructions: list[Instruction]) -> None:
