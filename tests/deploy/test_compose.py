@@ -21,7 +21,7 @@ import yaml
 from bridge.settings import ENV_PREFIX, Settings, load_settings
 from bridge.tenancy.crypto import keyring_from_settings
 
-from .stack import (COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, KILLBILL_START_SCRIPT, REPO, MissingVariable, cli_path,
+from .stack import (PLUGIN_SOURCES, COMPOSE_FILE, DOCKERFILE, ENV_EXAMPLE, KILLBILL_START_SCRIPT, REPO, MissingVariable, cli_path,
                     container_ports, dockerfile_env, env_example_names, environment, interpolate, load_compose,
                     parse_dockerfile, plugin_identity, published_ports, referenced_variables, required_variables,
                     sample_secrets)
@@ -365,3 +365,13 @@ def test_tenant_urls_inside_the_stack_pass_the_bridges_url_policy(services: dict
         policy = UrlPolicy.from_settings(bridge_settings(services[name], monkeypatch))
         policy.check(killbill_url, what="killbill_url")
         policy.check(f"http://hyperswitch-sim:{sim_port}", what="hs_base_url")
+
+
+def test_the_plugins_built_in_url_is_the_bridges_default_address() -> None:
+    """A Kill Bill with the plugin and no configuration at all reaches a bridge started with its defaults."""
+    config = (PLUGIN_SOURCES / "config" / "BridgeConfig.java").read_text()
+    built_in = re.search(r'BUILT_IN\s*=\s*new BridgeConfig\("([^"]+)"', config)
+    assert built_in, "BridgeConfig's built-in default changed shape"
+    defaults = Settings.model_fields
+    assert urlsplit(built_in[1]).port == defaults["port"].default
+    assert urlsplit(built_in[1]).hostname == defaults["host"].default

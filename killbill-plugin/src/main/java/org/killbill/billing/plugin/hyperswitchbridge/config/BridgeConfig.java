@@ -25,7 +25,7 @@ public final class BridgeConfig {
     // UNKNOWN without telling the plugin; staying below it keeps the outcome ours to report.
     static final Duration MAX_TOTAL_TIMEOUT = Duration.ofSeconds(28);
 
-    private static final BridgeConfig BUILT_IN = new BridgeConfig("http://127.0.0.1:8000", List.of(),
+    private static final BridgeConfig BUILT_IN = new BridgeConfig("http://127.0.0.1:8787", List.of(),
                                                                   DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT);
 
     private final String url;
