@@ -3,7 +3,6 @@ skips with their reasons, the tenant's setup, and the provider's errors and rate
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -17,17 +16,23 @@ from bridge.db.jobs import Job, JobState
 from bridge.db.tenancy import Tenant
 from bridge.invoices import messages
 from bridge.jobs import queue as job_queue
-from bridge.jobs.catalog import build_registry
-from bridge.jobs.queue import RetryPolicy
 from bridge.jobs.registry import JobContext
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker
 from bridge.settings import Settings
 from bridge.tenancy import service
 from bridge.tenancy.schemas import TenantCreate, TenantUpdate
-from tests.channels.conftest import (PAYOR_PHONE, SMS_SENDER, WHATSAPP_SENDER, Provider, send_job, stored,
-                                     text_settings)
+from tests.channels.conftest import (
+    PAYOR_PHONE,
+    SMS_SENDER,
+    WHATSAPP_SENDER,
+    Provider,
+    send_job,
+    stored,
+    text_settings,
+)
 from tests.conftest import ADMIN_TOKEN, MASTER_KEY
 from tests.foundation.factories import tenant_payload
+from tests.jobs import drain, fast_worker
 
 PUBLIC_URL = "https://pay.acme.test"
 PAY_URL = f"{PUBLIC_URL}/pay/tok.EN-abc_123"
@@ -63,17 +68,7 @@ def tenant(runtime, provider: Provider) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def worker(runtime) -> Worker:  # type: ignore[no-untyped-def]
-    fast = RetryPolicy(max_attempts=5, base_seconds=0.01, max_seconds=0.05)
-    return Worker(runtime.sessions, build_registry(), WorkerConfig(poll_seconds=0.01, lease_seconds=30, policy=fast),
-                  services=runtime)
-
-
-def drain(worker: Worker, rounds: int = 50) -> None:
-    for _ in range(rounds):
-        if not worker.run_once():
-            time.sleep(0.06)
-            if not worker.run_once():
-                return
+    return fast_worker(runtime, max_attempts=5)
 
 
 def queue(runtime, tenant: str, channel: str, kind: str = "pay_link",  # type: ignore[no-untyped-def]

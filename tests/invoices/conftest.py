@@ -21,15 +21,14 @@ from bridge.db.invoices import Message
 from bridge.db.jobs import Job
 from bridge.db.tenancy import Tenant
 from bridge.invoices import messages, paylinks
-from bridge.jobs.catalog import build_registry
-from bridge.jobs.queue import RetryPolicy
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker
 from bridge.simulators.server import BackgroundServer
 from bridge.simulators.smtp import SmtpSink
 from bridge.tenancy import service
 from bridge.tenancy.verify import callback_target, register_callback
 from killbill_client.constants import AUTO_PAY_OFF
 from killbill_client.models import ExternalCharge
+from tests.jobs import drain, fast_worker
 from tests.plugin.conftest import *  # noqa: F401,F403
 from tests.plugin.conftest import PLUGIN_SECRET, new_account, save_card
 
@@ -82,7 +81,6 @@ def payor(kb, kb_state, hs, runtime, tenant_id, bridge_server) -> Payor:  # type
 
 # -- the deployed flow: Kill Bill pushes, the worker runs with a clock tests move, emails reach SMTP -------
 SENDER, BRAND = "billing@acme.test", "Acme Cloud"
-FAST = RetryPolicy(max_attempts=20, base_seconds=0.01, max_seconds=0.05)
 
 
 class MovingClock:
@@ -131,16 +129,8 @@ class Flow:
     worker: Worker
 
     def drain(self, rounds: int = 200) -> None:
-        """Run due jobs, letting Kill Bill deliver what they cause, until nothing is due (short backoffs
-        waited out)."""
-        for _ in range(rounds):
-            assert self.kb_state.wait_idle(timeout=30)
-            if not self.worker.run_once():
-                time.sleep(0.06)
-                assert self.kb_state.wait_idle(timeout=30)
-                if not self.worker.run_once():
-                    return
-        raise AssertionError("jobs kept coming")
+        """Run due jobs, letting Kill Bill deliver what they cause, until nothing is due."""
+        drain(self.worker, self.kb_state, rounds=rounds, strict=True)
 
     def run_until(self, done: Callable[[], bool], rounds: int = 100) -> None:
         """Run jobs one at a time until ``done()`` (e.g. a send failed once while SMTP is down)."""
@@ -203,8 +193,7 @@ def flow(runtime, kb, kb_state, hs_state, tenant_id, bridge_server, smtp, clock)
         creds = service.credentials(tenant, runtime.keyring)
     assert register_callback(creds, target).status == "pass"
     runtime.reset_clients()
-    worker = Worker(runtime.sessions, build_registry(), WorkerConfig(poll_seconds=0.01, lease_seconds=30, policy=FAST),
-                    services=runtime, clock=clock)
+    worker = fast_worker(runtime, clock=clock)
     result = Flow(runtime, kb, kb_state, tenant_id, bridge_server.url, smtp, clock, worker)
     result.drain()  # Kill Bill's TENANT_CONFIG_CHANGE about the new callback
     return result

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import ssl
-import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -24,16 +23,15 @@ from bridge.db.jobs import Job, JobState
 from bridge.invoices import messages
 from bridge.invoices.email import Mailer, SendError, build_email, render
 from bridge.invoices.formatting import format_amount, format_date
-from bridge.jobs.catalog import build_registry
-from bridge.jobs.queue import RetryPolicy
 from bridge.jobs.registry import JobContext
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker
 from bridge.settings import Settings, load_settings
 from bridge.simulators.smtp import SmtpSink
 from bridge.tenancy import service
 from bridge.tenancy.schemas import TenantCreate
 from tests.conftest import ADMIN_TOKEN, MASTER_KEY
 from tests.foundation.factories import tenant_payload
+from tests.jobs import drain, fast_worker
 
 PUBLIC_URL = "https://pay.acme.test"
 SENDER = "billing@acme.test"
@@ -82,17 +80,7 @@ def tenant(runtime) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def worker(runtime) -> Worker:  # type: ignore[no-untyped-def]
-    fast = RetryPolicy(max_attempts=5, base_seconds=0.01, max_seconds=0.05)
-    return Worker(runtime.sessions, build_registry(), WorkerConfig(poll_seconds=0.01, lease_seconds=30, policy=fast),
-                  services=runtime)
-
-
-def drain(worker: Worker, rounds: int = 50) -> None:
-    for _ in range(rounds):
-        if not worker.run_once():
-            time.sleep(0.06)
-            if not worker.run_once():
-                return
+    return fast_worker(runtime, max_attempts=5)
 
 
 def context(**overrides: Any) -> dict[str, Any]:

@@ -15,13 +15,12 @@ from bridge.db.engine import session_scope
 from bridge.db.jobs import Job, JobState
 from bridge.db.payments import PaymentMethod, PaymentMethodState, Transaction
 from bridge.db.webhooks import EventState, InboundEvent
-from bridge.jobs.catalog import build_registry
-from bridge.jobs.queue import RetryPolicy
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker
 from bridge.payments import ids
 from bridge.simulators.server import BackgroundServer
 from hyperswitch_client import compute_signature
 from hyperswitch_client.profiles import WebhookDetailsParams
+from tests.jobs import drain, fast_worker
 from tests.plugin.conftest import MERCHANT, payment_call
 
 SECRET = MERCHANT["payment_response_hash_key"]
@@ -47,20 +46,7 @@ def events(runtime) -> list[InboundEvent]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def worker(runtime) -> Worker:  # type: ignore[no-untyped-def]
-    fast = RetryPolicy(max_attempts=15, base_seconds=0.01, max_seconds=0.05)
-    return Worker(runtime.sessions, build_registry(), WorkerConfig(poll_seconds=0.01, lease_seconds=30, policy=fast),
-                  services=runtime)
-
-
-def drain(worker: Worker, rounds: int = 50) -> None:
-    """Run jobs until none is due, waiting out short backoffs."""
-    import time
-
-    for _ in range(rounds):
-        if not worker.run_once():
-            time.sleep(0.06)
-            if not worker.run_once():
-                return
+    return fast_worker(runtime, max_attempts=15)
 
 
 @pytest.fixture

@@ -37,9 +37,7 @@ from bridge.db.jobs import Job, JobState
 from bridge.db.payments import HsCustomer
 from bridge.db.tenancy import Tenant
 from bridge.db.webhooks import EventSource, EventState, InboundEvent
-from bridge.jobs.catalog import build_registry
-from bridge.jobs.queue import RetryPolicy
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker
 from bridge.payment_methods.customers import ensure_customer
 from bridge.payments import ids
 from bridge.simulators.killbill import create_app as killbill_app
@@ -50,13 +48,25 @@ from bridge.tenancy.verify import CALLBACK_CHECK, callback_target, register_call
 from bridge.webhooks import killbill
 from bridge.webhooks.hyperswitch import WEBHOOKS_RECEIVED
 from killbill_client import KillBillClient
-from killbill_client.constants import AUTO_PAY_OFF, EXTERNAL_PAYMENT_PLUGIN, MANUAL_PAY, TEST
+from killbill_client.constants import (
+    AUTO_PAY_OFF,
+    EXTERNAL_PAYMENT_PLUGIN,
+    MANUAL_PAY,
+    TEST,
+)
 from killbill_client.models import Account, TransactionType
 from tests.foundation.factories import tenant_payload
-from tests.plugin.conftest import KB_API_KEY, KB_API_SECRET, MERCHANT, PLUGIN_SECRET, new_account, save_card
+from tests.jobs import drain, fast_worker
+from tests.plugin.conftest import (
+    KB_API_KEY,
+    KB_API_SECRET,
+    MERCHANT,
+    PLUGIN_SECRET,
+    new_account,
+    save_card,
+)
 
 PLUGIN_NAME = "hyperswitch-bridge"
-FAST = RetryPolicy(max_attempts=20, base_seconds=0.01, max_seconds=0.05)
 
 
 # -- harness ---------------------------------------------------------------------------------------------
@@ -156,21 +166,7 @@ def registered(runtime, tenant_id: str, bridge: Bridge, kb_state) -> str:  # typ
 
 @pytest.fixture
 def worker(runtime) -> Worker:  # type: ignore[no-untyped-def]
-    return Worker(runtime.sessions, build_registry(), WorkerConfig(poll_seconds=0.01, lease_seconds=30, policy=FAST),
-                  services=runtime)
-
-
-def drain(worker: Worker, kb_state=None, rounds: int = 100) -> None:  # type: ignore[no-untyped-def]
-    """Run jobs (and let Kill Bill deliver what they cause) until nothing is due, waiting out short backoffs."""
-    for _ in range(rounds):
-        if kb_state is not None:
-            assert kb_state.wait_idle()
-        if not worker.run_once():
-            time.sleep(0.06)
-            if kb_state is not None:
-                assert kb_state.wait_idle()
-            if not worker.run_once():
-                return
+    return fast_worker(runtime)
 
 
 def settled(kb_state, timeout: float = 10.0) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
