@@ -131,8 +131,7 @@ class PaymentMethodEngine:
                 return None
             tag = Tag(new_id(), account.tenant_id, account.id, "ACCOUNT", definition_id, definition.name)
             self.state.tags[tag.id] = tag
-        self.state.post_event(account.tenant_id, "TAG_CREATION", "TAG", tag.id, account.id,
-                              {"tagDefinitionName": definition.name})
+        self.state.post_event(account.tenant_id, "TAG_CREATION", "TAG", tag.id, account.id, definition.name)
         return tag
 
     # -- refresh -----------------------------------------------------------------------------------------

@@ -146,9 +146,12 @@ class KillBillState:
 
     # -- events: kept for tests, pushed to the tenant's callback -----------------------------------------
     def post_event(self, tenant_id: UUID, event_type: str, object_type: str, object_id: UUID | None,
-                   account_id: UUID | None, metadata: dict[str, Any] | None = None) -> None:
+                   account_id: UUID | None, metadata: dict[str, Any] | str | None = None) -> None:
+        """``metadata``: a dict is sent as JSON text; a str is sent bare, as Kill Bill does for tenant
+        configuration and tag events (the key, the tag definition's name)."""
+        meta_data = metadata if metadata is None or isinstance(metadata, str) else dumps(metadata)
         event = {"eventType": event_type, "accountId": account_id, "objectType": object_type,
-                 "objectId": object_id, "metaData": None if metadata is None else dumps(metadata)}
+                 "objectId": object_id, "metaData": meta_data}
         with self.lock:
             self.events.append({**event, "tenantId": tenant_id})
             callback = self.tenants[tenant_id].kv.get("PUSH_NOTIFICATION_CB", [None])[-1]

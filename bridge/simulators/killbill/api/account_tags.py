@@ -69,8 +69,7 @@ def remove_tags(account_id: UUID) -> Response:
         for tag in removed:
             del sim.tags[tag.id]
     for tag in removed:
-        sim.post_event(account.tenant_id, "TAG_DELETION", "TAG", tag.id, account.id,
-                       {"tagDefinitionName": tag.definition_name})
+        sim.post_event(account.tenant_id, "TAG_DELETION", "TAG", tag.id, account.id, tag.definition_name)
     if any(t.definition_id == AUTO_PAY_OFF_ID for t in removed):
         _resume_parked_payments(account_id)
     return no_content()

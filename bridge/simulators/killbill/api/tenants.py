@@ -63,7 +63,7 @@ def _put_key(key: str, value: str) -> None:
         current.kv[key] = [value]
         current.kv_ids[key] = new_id()
         record_id = current.kv_ids[key]
-    sim.post_event(current.id, "TENANT_CONFIG_CHANGE", "TENANT_KVS", record_id, None, {"key": key})
+    sim.post_event(current.id, "TENANT_CONFIG_CHANGE", "TENANT_KVS", record_id, None, key)
 
 
 def _delete_key(key: str) -> None:
