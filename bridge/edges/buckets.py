@@ -104,8 +104,11 @@ class LocalBuckets:
         with self._lock:
             now = self._clock()
             self._prune(now)
-            slot = max(self._arrivals.get(key, now), now) + rate.interval
-            wait = slot - now - rate.window
+            backlog = max(self._arrivals.get(key, now) - now, 0.0)
+            slot = now + backlog + rate.interval
+            # From the backlog, not from ``slot - now``: with a burst of one, interval - window is exactly 0,
+            # while subtracting a large monotonic clock reading can leave a rounding crumb above it.
+            wait = backlog + rate.interval - rate.window
             if wait > max_wait:
                 return Reservation(False, wait)
             self._arrivals[key] = slot
@@ -131,11 +134,12 @@ class LocalBuckets:
 _RESERVE = text("""
 WITH clock AS (SELECT extract(epoch FROM clock_timestamp())::double precision AS now),
 current AS (SELECT tat FROM rate_buckets WHERE key = :key FOR UPDATE),
-next AS (SELECT clock.now, greatest(coalesce((SELECT tat FROM current), clock.now), clock.now) + :interval AS slot
-         FROM clock),
+backlog AS (SELECT clock.now, greatest(coalesce((SELECT tat FROM current), clock.now) - clock.now, 0) AS backlog
+            FROM clock),
+next AS (SELECT now, now + backlog + :interval AS slot, backlog + :interval - :window AS wait FROM backlog),
 granted AS (
     INSERT INTO rate_buckets (key, tat)
-    SELECT :key, next.slot FROM next WHERE next.slot - next.now - :window <= :max_wait
+    SELECT :key, next.slot FROM next WHERE next.wait <= :max_wait
     ON CONFLICT (key) DO UPDATE SET tat = greatest(rate_buckets.tat, excluded.tat - :interval) + :interval
     RETURNING tat)
 SELECT next.now, next.slot, (SELECT tat FROM granted) AS granted_slot FROM next

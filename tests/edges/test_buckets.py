@@ -45,6 +45,16 @@ def test_a_burst_then_an_even_rate() -> None:
     assert buckets.reserve("other", rate).granted  # keys are counted apart
 
 
+@pytest.mark.parametrize("clock_reading", [259086.73276765316, 4009.95194508998])
+def test_a_burst_of_one_is_granted_at_any_clock_reading(clock_reading: float) -> None:
+    """At these monotonic readings (now + 3600) - now - 3600 is a rounding crumb above zero: the first
+    request of a 1/hour bucket must still be granted (it once was refused, at random, under load)."""
+    buckets = LocalBuckets(clock=lambda: clock_reading)
+    rate = Rate.parse("1/hour")
+    assert buckets.reserve("first-caller", rate).granted
+    assert not buckets.reserve("first-caller", rate).granted
+
+
 def test_waiting_callers_get_successive_slots() -> None:
     buckets, rate = LocalBuckets(Clock()), Rate(10.0, 2)
     waits = [buckets.reserve("k", rate, max_wait=1.0).wait for _ in range(6)]
