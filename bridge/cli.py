@@ -576,16 +576,6 @@ def simulate() -> None:
     """Run a simulator of Hyperswitch or Kill Bill for local testing."""
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM stops a simulator the way Ctrl-C does: its server closes and its threads end, exit 0."""
-    import signal
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
 @simulate.command("hyperswitch")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8080, show_default=True)
@@ -593,7 +583,6 @@ def simulate_hyperswitch(host: str, port: int) -> None:
     """A stateful Hyperswitch simulator (payments, refunds, mandates, links, webhooks, faults)."""
     from bridge.simulators.hyperswitch import serve as serve_simulator
 
-    _stop_on_sigterm()
     serve_simulator(host=host, port=port)
 
 
@@ -604,7 +593,6 @@ def simulate_killbill(host: str, port: int) -> None:
     """A stateful Kill Bill simulator (tenants, accounts, invoices, payments, push notifications)."""
     from bridge.simulators.killbill import serve as serve_simulator
 
-    _stop_on_sigterm()
     serve_simulator(host=host, port=port)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
-from types import TracebackType
+from types import FrameType, TracebackType
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -48,3 +49,16 @@ class BackgroundServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+def stop_on_signals() -> None:
+    """A simulator in the foreground stops on SIGINT and SIGTERM alike (KeyboardInterrupt, exit 0), also
+    when it was started with SIGINT ignored, as a background job of a non-interactive shell is."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupt)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from ..server import BackgroundServer
+from ..server import BackgroundServer, stop_on_signals
 from .app import create_app
 from .demo import DEMO_MERCHANT, demo_state
 from .state import SimulatorState
@@ -12,6 +12,7 @@ from .state import SimulatorState
 
 def serve(host: str = "127.0.0.1", port: int = 8080, state: SimulatorState | None = None) -> None:
     """Serve until interrupted; with no state, seed ``DEMO_MERCHANT`` and print its keys."""
+    stop_on_signals()
     if state is None:
         state = demo_state()
         _print_demo_keys()

@@ -20,6 +20,7 @@ from bridge.simulators.killbill.api import (
     tenants,
 )
 from bridge.simulators.killbill.state import KillBillState, SimConfig
+from bridge.simulators.server import stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def serve(host: str = "127.0.0.1", port: int = 8080, state: KillBillState | None
 
     Without a given state the janitor also runs on its timer, with Kill Bill's own schedules.
     """
+    stop_on_signals()
     sim = state or KillBillState(SimConfig(janitor_timer=True))
     server = make_server(host, port, create_app(sim), threaded=True)
     # Printed, not logged: the command line configures no logging, and with --port 0 this is the only way to
