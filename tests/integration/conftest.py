@@ -160,12 +160,6 @@ def recorded_session(recorder: RecordingAdapter) -> Iterator[requests.Session]:
 # -- the simulator ---------------------------------------------------------------------------------
 
 
-def add_merchant(state: SimulatorState, merchant: dict[str, str], webhook_url: str | None = None) -> None:
-    fields = dict(merchant)
-    state.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"),
-                       webhook_url=webhook_url, **fields)
-
-
 @pytest.fixture(scope="session")
 def _hs_simulator() -> Iterator[tuple[SimulatorState, BackgroundServer]]:
     # One server per test process (xdist worker), on a free loopback port.
@@ -180,8 +174,8 @@ def hs_state(_hs_simulator: tuple[SimulatorState, BackgroundServer]) -> Iterator
     """The simulator, emptied and seeded with ``MERCHANT`` and ``OTHER_MERCHANT`` for each test."""
     state, _ = _hs_simulator
     state.reset(merchants=True)
-    add_merchant(state, MERCHANT)
-    add_merchant(state, OTHER_MERCHANT)
+    state.seed_merchant(MERCHANT)
+    state.seed_merchant(OTHER_MERCHANT)
     state.configure_webhooks(retry_schedule=[0.05, 0.1, 0.2], timeout=2.0)
     yield state
     state.reset(merchants=True)

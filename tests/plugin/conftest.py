@@ -39,8 +39,7 @@ APPROVE, DECLINE, INSUFFICIENT, ASYNC, THREE_DS = ("4242424242424242", "40000000
 @pytest.fixture
 def hs_state() -> Iterator[SimulatorState]:
     state = SimulatorState()
-    fields = dict(MERCHANT)
-    state.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"), **fields)
+    state.seed_merchant(MERCHANT)
     state.configure_webhooks(retry_schedule=[0.05, 0.1], timeout=2.0)
     yield state
     state.shutdown()

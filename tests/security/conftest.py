@@ -91,8 +91,7 @@ def tenant_a(runtime, tenant_id, plugin, kb, hs, payor) -> Side:  # type: ignore
 
 @pytest.fixture
 def tenant_b(runtime, client, hs_state: SimulatorState, hs_server, kb_server) -> Iterator[Side]:  # type: ignore[no-untyped-def]
-    fields = dict(MERCHANT_B)
-    hs_state.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"), **fields)
+    hs_state.seed_merchant(MERCHANT_B)
     with KillBillClient(kb_server.url, username="admin", password="password") as admin:
         tenant_id = str(admin.tenants.create(KB_B_API_KEY, KB_B_API_SECRET).tenant_id)
     payload = tenant_payload(

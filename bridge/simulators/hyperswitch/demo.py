@@ -16,6 +16,5 @@ DEMO_MERCHANT = {
 def demo_state() -> SimulatorState:
     """A new state holding only ``DEMO_MERCHANT`` (no webhook URL: set it through the profile API)."""
     state = SimulatorState()
-    fields = dict(DEMO_MERCHANT)
-    state.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"), **fields)
+    state.seed_merchant(DEMO_MERCHANT)
     return state

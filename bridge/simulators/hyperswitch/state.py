@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +64,12 @@ class SimulatorState:
             merchant = self.merchants.setdefault(merchant_id, Merchant(merchant_id, publishable_key))
             self._add_profile(merchant, profile_id, payment_response_hash_key, webhook_url)
             self.api_keys[api_key] = ApiKey(api_key, merchant_id, profile_id)
+
+    def seed_merchant(self, merchant: Mapping[str, str], webhook_url: str | None = None) -> None:
+        """``add_merchant`` from one dict of its fields (``DEMO_MERCHANT`` and the tests' merchants)."""
+        fields = dict(merchant)
+        self.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"),
+                          webhook_url=webhook_url, **fields)
 
     def add_profile(self, merchant_id: str, profile_id: str, *, payment_response_hash_key: str,
                     webhook_url: str | None = None) -> None:

@@ -29,12 +29,6 @@ def _real_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _add(state: SimulatorState, merchant: dict[str, str], webhook_url: str | None = None) -> None:
-    fields = dict(merchant)
-    state.add_merchant(fields.pop("merchant_id"), fields.pop("api_key"), fields.pop("profile_id"),
-                       webhook_url=webhook_url, **fields)
-
-
 @pytest.fixture(scope="session")
 def _simulator() -> Iterator[tuple[SimulatorState, BackgroundServer]]:
     # One server per worker: stopping a werkzeug server costs its 0.5 s poll interval.
@@ -50,8 +44,8 @@ def state(_simulator: tuple[SimulatorState, BackgroundServer]) -> Iterator[Simul
     simulator, _ = _simulator
     simulator.reset(merchants=True)
     simulator.clock = _real_clock
-    _add(simulator, MERCHANT_A)
-    _add(simulator, MERCHANT_B)
+    simulator.seed_merchant(MERCHANT_A)
+    simulator.seed_merchant(MERCHANT_B)
     simulator.configure_webhooks(retry_schedule=FAST_RETRIES, timeout=2.0)
     yield simulator
     simulator.reset(merchants=True)
