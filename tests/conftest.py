@@ -7,7 +7,6 @@ The backend comes from ``BRIDGE_TEST_DATABASE``: ``sqlite`` (default) or a Postg
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bridge.db import migrate
 from bridge.db.base import Base
 from bridge.runtime import Runtime
 from bridge.settings import Settings
+from tests.stack import PostgresServer
 
 ADMIN_TOKEN = "test-admin-token-5f0c9a7e"
 ALLOW_HTTP_LOOPBACK = "BRIDGE_ALLOW_HTTP_LOOPBACK"
@@ -35,25 +35,6 @@ def on_postgres() -> bool:
 
 
 requires_postgres = pytest.mark.skipif(not on_postgres(), reason="needs BRIDGE_TEST_DATABASE=postgresql://…")
-
-
-class PostgresServer:
-    """Creates and drops throwaway databases on the server under test."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
-
-    def create_database(self) -> str:
-        name = f"bridge_test_{uuid.uuid4().hex[:12]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        return self.url.rsplit("/", 1)[0] + f"/{name}"
-
-    def drop_database(self, url: str) -> None:
-        name = url.rsplit("/", 1)[1]
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

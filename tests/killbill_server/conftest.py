@@ -15,24 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bridge.simulators.hyperswitch import SimulatorState
 from bridge.simulators.hyperswitch import create_app as hyperswitch_app
 from bridge.simulators.server import BackgroundServer
-from bridge.simulators.smtp import SmtpSink, free_port
+from bridge.simulators.smtp import SmtpSink
 from hyperswitch_client import HyperswitchClient
 from killbill_client import KillBillClient
-from tests.killbill_server.harness import (
-                                           KB_ADMIN,
-                                           KB_PASSWORD,
-                                           PLUGIN_CONFIG_PREFIX,
-                                           PLUGIN_NAME,
-                                           Biller,
-                                           KillBillServer,
-                                           Sidecar,
-                                           start_sidecar,
-)
+from tests.killbill_server.harness import PLUGIN_CONFIG_PREFIX, Biller, KillBillServer
+from tests.stack import KB_ADMIN, KB_PASSWORD, PLUGIN_NAME, Sidecar
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -74,8 +65,7 @@ def smtp_sink() -> Iterator[SmtpSink]:
 @pytest.fixture(scope="session")
 def sidecar(tmp_path_factory: pytest.TempPathFactory, smtp_sink: SmtpSink) -> Iterator[Sidecar]:
     work_dir = tmp_path_factory.mktemp("sidecar")
-    process = start_sidecar(work_dir, port=free_port(), smtp_port=smtp_sink.port,
-                            master_key=Fernet.generate_key().decode())
+    process = Sidecar.start(work_dir, smtp_port=smtp_sink.port)
     yield process
     process.stop()
 

@@ -1,6 +1,6 @@
-"""The pieces of the end-to-end harness: the real Kill Bill (scripts/killbill-server), the bridge as the
-processes a deployment runs (``bridge serve`` under gunicorn and ``bridge worker``), and the billers and
-payors the scenarios create through Kill Bill's own API."""
+"""The pieces of the end-to-end harness: the real Kill Bill (scripts/killbill-server), and the billers and
+payors the scenarios create through Kill Bill's own API. The bridge runs as the processes a deployment runs
+(tests/stack.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
-
-import requests
 
 from bridge.payment_methods.sources import PROP_MANDATE
 from bridge.payments import ids
@@ -33,32 +30,16 @@ from killbill_client.models import (
                                     TransactionStatus,
                                     TransactionType,
 )
+from tests.stack import PLUGIN_NAME, Sidecar, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLBILL_SERVER = ROOT / "scripts" / "killbill-server"
-PLUGIN_NAME = "hyperswitch-bridge"
 PLUGIN_CONFIG_PREFIX = f"org.killbill.billing.plugin.{PLUGIN_NAME}."
-KB_ADMIN, KB_PASSWORD = "admin", "password"  # Kill Bill's default shiro.ini user
-HTTP_TIMEOUT = 30.0
 # Kill Bill works asynchronously (bus, notification queues, push notifications), and so does the bridge's
 # worker: every expectation is a bounded wait for a state, never a timing.
 SETTLE_SECONDS = 90.0
 
-T = TypeVar("T")
-
-
-def eventually(probe: Callable[[], T | None], what: str, timeout: float = SETTLE_SECONDS,
-               interval: float = 0.5) -> T:
-    """Poll ``probe`` until it returns something truthy; fail naming ``what`` and its last answer."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"gave up waiting for {what}; last seen: {last!r}")
-        time.sleep(interval)
+__all__ = ["SETTLE_SECONDS", "Biller", "KillBillServer", "Payor", "eventually"]
 
 
 # -- the real Kill Bill ---------------------------------------------------------------------------------
@@ -87,97 +68,6 @@ class KillBillServer:
 
     def log_tail(self, lines: int = 200) -> str:
         return subprocess.run([str(KILLBILL_SERVER), "logs", str(lines)], capture_output=True, text=True).stdout
-
-
-# -- the bridge, as separate processes ----------------------------------------------------------------
-@dataclass
-class Sidecar:
-    """``bridge serve`` (gunicorn) and ``bridge worker`` on one SQLite database, as a deployment runs them."""
-
-    url: str
-    env: dict[str, str]
-    admin_token: str
-    plugin_secret: str
-    log_dir: Path
-    processes: list[subprocess.Popen[bytes]]
-
-    @property
-    def database_url(self) -> str:
-        return self.env["BRIDGE_DATABASE_URL"]
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = requests.request(method, self.url + path, timeout=HTTP_TIMEOUT,
-                                    headers={"Authorization": f"Bearer {self.admin_token}"}, **kwargs)
-        assert response.status_code < 300, (method, path, response.status_code, response.text[:500])
-        return response.json()
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(bridge_executable()), *args], env=self.env, capture_output=True, text=True,
-                              timeout=120)
-
-    def logs(self) -> str:
-        return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-8000:]}"
-                         for path in sorted(self.log_dir.glob("*.log")))
-
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def bridge_executable() -> Path:
-    return Path(sys.executable).with_name("bridge")
-
-
-def start_sidecar(work_dir: Path, *, port: int, smtp_port: int, master_key: str) -> Sidecar:
-    admin_token, plugin_secret = uuid.uuid4().hex, uuid.uuid4().hex
-    url = f"http://127.0.0.1:{port}"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("BRIDGE_")}
-    env.update({
-        "BRIDGE_DATABASE_URL": f"sqlite:///{work_dir / 'bridge.db'}",
-        "BRIDGE_MASTER_KEYS": master_key, "BRIDGE_ADMIN_TOKEN": admin_token,
-        "BRIDGE_PLUGIN_SHARED_SECRET": plugin_secret,
-        "BRIDGE_HOST": "127.0.0.1", "BRIDGE_PORT": str(port), "BRIDGE_WEB_WORKERS": "2",
-        # Kill Bill calls back here (push notifications) and payors open links here.
-        "BRIDGE_PUBLIC_URL": url,
-        # Every peer is on http://127.0.0.1 in this harness.
-        "BRIDGE_ALLOW_HTTP_LOOPBACK": "true",
-        "BRIDGE_SMTP_HOST": "127.0.0.1", "BRIDGE_SMTP_PORT": str(smtp_port), "BRIDGE_SMTP_SECURITY": "none",
-        # Peers answer at once here: poll and retry in fractions of a second, not production's seconds.
-        "BRIDGE_WORKER_POLL_SECONDS": "0.2", "BRIDGE_JOB_BACKOFF_BASE_SECONDS": "0.5",
-        "BRIDGE_JOB_BACKOFF_MAX_SECONDS": "5",
-        "BRIDGE_LOG_FORMAT": "text", "BRIDGE_LOG_LEVEL": "INFO",
-    })
-    migrate = subprocess.run([str(bridge_executable()), "db", "upgrade"], env=env, capture_output=True, text=True,
-                             timeout=120)
-    assert migrate.returncode == 0, migrate.stderr
-    processes = []
-    for name, args in (("serve", ["serve"]), ("worker", ["worker"])):
-        log = (work_dir / f"bridge-{name}.log").open("wb")
-        processes.append(subprocess.Popen([str(bridge_executable()), *args], env=env, stdout=log,
-                                          stderr=subprocess.STDOUT, cwd=work_dir))
-    sidecar = Sidecar(url, env, admin_token, plugin_secret, work_dir, processes)
-    try:
-        eventually(lambda: _ready(url, processes), "the bridge's /readyz", timeout=60)
-    except AssertionError:
-        sidecar.stop()
-        raise AssertionError(f"the bridge did not become ready:\n{sidecar.logs()}") from None
-    return sidecar
-
-
-def _ready(url: str, processes: list[subprocess.Popen[bytes]]) -> bool:
-    for process in processes:
-        if process.poll() is not None:
-            raise AssertionError(f"{process.args} exited with {process.returncode}")
-    try:
-        return requests.get(url + "/readyz", timeout=5).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 # -- a biller: a Kill Bill tenant mapped to a Hyperswitch merchant --------------------------------------

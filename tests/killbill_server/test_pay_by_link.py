@@ -14,7 +14,8 @@ from bridge.payments import ids
 from bridge.simulators.payors import APPROVED_CARD
 from bridge.simulators.smtp import SmtpSink
 from killbill_client.models import TransactionStatus, TransactionType
-from tests.killbill_server.harness import HTTP_TIMEOUT, Biller, eventually
+from tests.killbill_server.harness import Biller, eventually
+from tests.stack import HTTP_TIMEOUT
 
 
 def pay_link_in_mail(smtp: SmtpSink, recipient: str, bridge_url: str) -> str | None:

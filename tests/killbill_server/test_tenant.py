@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bridge.payments import ids
 from tests.killbill_server.conftest import plugin_config
-from tests.killbill_server.harness import PLUGIN_NAME, Biller
+from tests.killbill_server.harness import Biller
+from tests.stack import PLUGIN_NAME
 
 
 def test_tenant_has_the_plugin_config_and_the_push_callback_to_the_bridge(biller: Biller) -> None:

@@ -1,0 +1,87 @@
+"""The stack a benchmark measures: both simulators, the bridge (gunicorn + job workers) and one biller mapped
+between them, on SQLite (a file) or PostgreSQL (a fresh database on the benchmark server: its own cluster on
+port 15434 with PostgreSQL's default durability, unlike the test server)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.report import ROOT
+from bridge.simulators.smtp import SmtpSink
+from tests.stack import PostgresServer, SimulatedBiller, Sidecar, Simulator, map_biller
+
+DATABASES = ("sqlite", "postgresql")
+BENCH_PG = {"BRIDGE_PG_DIR": "/tmp/bridge-bench-pg", "BRIDGE_PG_PORT": "15434", "BRIDGE_PG_DURABLE": "true"}
+
+
+def postgres_server() -> PostgresServer:
+    """The benchmark PostgreSQL server, started unless it runs (``scripts/test-postgres`` with BENCH_PG)."""
+    url = subprocess.run([str(ROOT / "scripts" / "test-postgres"), "start"], env={**os.environ, **BENCH_PG},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return PostgresServer(url)
+
+
+def stop_postgres() -> None:
+    subprocess.run([str(ROOT / "scripts" / "test-postgres"), "stop"], env={**os.environ, **BENCH_PG}, check=False)
+
+
+@contextmanager
+def database(kind: str, work_dir: Path) -> Iterator[str]:
+    """A new, empty database of ``kind`` ("sqlite" or "postgresql"), dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{work_dir / 'bridge.db'}"
+        return
+    server = postgres_server()
+    url = server.create_database("bridge_bench")
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+        server.admin.dispose()
+
+
+@dataclass
+class Bench:
+    work_dir: Path
+    hyperswitch: Simulator
+    killbill: Simulator
+    sidecar: Sidecar
+    biller: SimulatedBiller
+    smtp: SmtpSink | None
+
+
+@contextmanager
+def bench_stack(database_url: str, *, web_workers: int = 2, job_workers: int = 1, smtp: bool = False,
+                env: Mapping[str, str] | None = None, biller_settings: Mapping[str, Any] | None = None,
+                work_dir: Path | None = None) -> Iterator[Bench]:
+    """Start everything on ``database_url`` (from :func:`database`, or one a benchmark filled itself)."""
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-") as temp:
+        work = work_dir or Path(temp)
+        sink = SmtpSink() if smtp else None
+        started: list[Any] = []
+        try:
+            if sink:
+                sink.start()
+                started.append(sink)
+            hyperswitch = Simulator.start("hyperswitch", work)
+            started.append(hyperswitch)
+            killbill = Simulator.start("killbill", work)
+            started.append(killbill)
+            sidecar = Sidecar.start(work, database_url=database_url, smtp_port=sink.port if sink else None,
+                                    web_workers=web_workers, job_workers=job_workers,
+                                    # Production's logging: JSON lines at INFO.
+                                    env={"BRIDGE_LOG_FORMAT": "json", **(env or {})})
+            started.append(sidecar)
+            biller = map_biller(sidecar, hyperswitch, killbill, settings=biller_settings)
+            started.append(biller)
+            yield Bench(work, hyperswitch, killbill, sidecar, biller, sink)
+        finally:
+            for thing in reversed(started):
+                thing.close() if isinstance(thing, SimulatedBiller) else thing.stop()
