@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.report import ROOT
 from bridge.simulators.smtp import SmtpSink
-from tests.stack import PostgresServer, SimulatedBiller, Sidecar, Simulator, map_biller
+from tests.stack import PostgresServer, Sidecar, SimulatedBiller, Simulator, map_biller
 
 DATABASES = ("sqlite", "postgresql")
 BENCH_PG = {"BRIDGE_PG_DIR": "/tmp/bridge-bench-pg", "BRIDGE_PG_PORT": "15434", "BRIDGE_PG_DURABLE": "true"}
@@ -55,6 +57,22 @@ class Bench:
     sidecar: Sidecar
     biller: SimulatedBiller
     smtp: SmtpSink | None
+
+
+def resident_memory(sidecar: Sidecar) -> dict[str, float]:
+    """Resident memory (MiB) of each web worker (gunicorn's children, not its master) and job worker."""
+    figures: dict[str, float] = {}
+    web = psutil.Process(sidecar.services["web"].pid)
+    for number, child in enumerate(sorted(web.children(), key=lambda p: p.pid), start=1):
+        figures[f"web_worker_{number}_mib"] = _mib(child)
+    for service in sidecar.workers:
+        if service.alive():
+            figures[f"{service.name.replace('-', '_')}_mib"] = _mib(psutil.Process(service.pid))
+    return figures
+
+
+def _mib(process: psutil.Process) -> float:
+    return round(process.memory_info().rss / 1024 / 1024, 1)
 
 
 @contextmanager
