@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.db.base import Base, created_at, intpk, updated_at
@@ -60,7 +60,7 @@ class InboundEvent(Base):
 
 
 class Dispute(Base):
-    """A Hyperswitch dispute and the Kill Bill chargeback it led to."""
+    """A Hyperswitch dispute and the Kill Bill chargebacks it led to (one per :class:`DisputePart`)."""
 
     __tablename__ = "disputes"
 
@@ -71,9 +71,37 @@ class Dispute(Base):
     hs_status: Mapped[str] = mapped_column(String(32))
     amount_minor: Mapped[int | None]
     currency: Mapped[str | None] = mapped_column(String(3))
-    # The chargeback transaction's external key in Kill Bill (the dispute id), once recorded there.
+    # Every part's chargeback is in Kill Bill (lost), then every one reversed (won after it).
     chargeback_recorded: Mapped[bool] = mapped_column(default=False)
     chargeback_reversed: Mapped[bool] = mapped_column(default=False)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[updated_at]
+
+
+class DisputePart(Base):
+    """One Kill Bill payment's share of a dispute: its own chargeback, under its own transaction external key.
+
+    A Hyperswitch payment recorded in parts (a lump sum) is carried by several Kill Bill payments; the
+    disputed amount is split over them once, in the order they were recorded, and kept here so a retry
+    charges back exactly the same shares. A payment carried by one Kill Bill payment has one part.
+    """
+
+    __tablename__ = "dispute_parts"
+    __table_args__ = (
+        ForeignKeyConstraint(["kb_tenant_id", "hs_dispute_id"], ["disputes.kb_tenant_id", "disputes.hs_dispute_id"],
+                             ondelete="CASCADE"),
+        UniqueConstraint("kb_tenant_id", "hs_dispute_id", "kb_payment_id"),
+    )
+
+    kb_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hs_dispute_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kb_payment_id: Mapped[str] = mapped_column(String(36))
+    kb_invoice_id: Mapped[str | None] = mapped_column(String(36))  # set: the invoice-aware endpoints
+    amount_minor: Mapped[int]
+    chargeback_key: Mapped[str] = mapped_column(String(128))  # the chargeback's transaction external key
+    chargeback_recorded: Mapped[bool] = mapped_column(default=False)
+    chargeback_reversed: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]

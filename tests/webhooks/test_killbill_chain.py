@@ -162,6 +162,7 @@ def test_dispute_lost_is_a_chargeback_and_won_reverses_it(chain: Chain) -> None:
     payment, _ = chain.last_transaction()
     chargebacks = [t for t in payment.transactions if str(t.transaction_type) == "CHARGEBACK"]
     assert len(chargebacks) == 1 and chargebacks[0].amount == Decimal("80.00")
+    assert chargebacks[0].transaction_external_key == f"hs-dispute-{dispute['dispute_id']}"  # one part: as ever
     assert chain.balance(invoice_id) == Decimal("80.00")  # the invoice is open again
     chain.hs_state.win_dispute(dispute["dispute_id"])
     chain.hs_state.wait_for_deliveries(timeout=10)
