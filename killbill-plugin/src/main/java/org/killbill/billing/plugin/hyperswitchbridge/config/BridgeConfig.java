@@ -25,16 +25,19 @@ public final class BridgeConfig {
     // UNKNOWN without telling the plugin; staying below it keeps the outcome ours to report.
     static final Duration MAX_TOTAL_TIMEOUT = Duration.ofSeconds(28);
 
-    private static final BridgeConfig BUILT_IN = new BridgeConfig("http://127.0.0.1:8787", List.of(),
+    private static final BridgeConfig BUILT_IN = new BridgeConfig("http://127.0.0.1:8787", false, List.of(),
                                                                   DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT);
 
     private final String url;
+    private final boolean urlConfigured;
     private final List<String> secrets;
     private final Duration connectTimeout;
     private final Duration readTimeout;
 
-    BridgeConfig(final String url, final List<String> secrets, final Duration connectTimeout, final Duration readTimeout) {
+    BridgeConfig(final String url, final boolean urlConfigured, final List<String> secrets, final Duration connectTimeout,
+                 final Duration readTimeout) {
         this.url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        this.urlConfigured = urlConfigured;
         this.secrets = Collections.unmodifiableList(new ArrayList<>(secrets));
         this.connectTimeout = connectTimeout;
         final Duration budget = MAX_TOTAL_TIMEOUT.minus(connectTimeout);
@@ -50,7 +53,7 @@ public final class BridgeConfig {
     public static BridgeConfig parse(final Properties properties, final BridgeConfig defaults) {
         final String url = text(properties, URL);
         final String secret = text(properties, SECRET);
-        return new BridgeConfig(url == null ? defaults.url : url,
+        return new BridgeConfig(url == null ? defaults.url : url, url != null || defaults.urlConfigured,
                                 secret == null ? defaults.secrets : splitSecrets(secret),
                                 millis(properties, CONNECT_TIMEOUT_MS, defaults.connectTimeout),
                                 millis(properties, READ_TIMEOUT_MS, defaults.readTimeout));
@@ -58,6 +61,11 @@ public final class BridgeConfig {
 
     public String url() {
         return url;
+    }
+
+    /** False while the URL is the built-in default: nobody said where the sidecar is. */
+    public boolean urlConfigured() {
+        return urlConfigured;
     }
 
     public List<String> secrets() {

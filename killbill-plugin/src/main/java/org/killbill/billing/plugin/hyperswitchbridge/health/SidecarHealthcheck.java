@@ -5,6 +5,7 @@ import java.util.UUID;
 import java.util.function.Function;
 
 import org.killbill.billing.osgi.api.Healthcheck;
+import org.killbill.billing.plugin.hyperswitchbridge.config.BridgeConfig;
 import org.killbill.billing.plugin.hyperswitchbridge.http.SidecarClient;
 import org.killbill.billing.plugin.hyperswitchbridge.http.SidecarResponse;
 import org.killbill.billing.plugin.hyperswitchbridge.http.SidecarTransportException;
@@ -13,6 +14,8 @@ import org.killbill.billing.tenant.api.Tenant;
 /**
  * Kill Bill's healthcheck for this plugin: the sidecar's {@code /readyz}, through the tenant's configured
  * sidecar when Kill Bill names a tenant, else the global one. The plugin itself has nothing else to check.
+ * Without a tenant and without a global URL (every tenant uploads its own), there is no sidecar to probe:
+ * Kill Bill's own {@code /1.0/healthcheck} must not fail for it, since restarting Kill Bill mends nothing.
  */
 public class SidecarHealthcheck implements Healthcheck {
 
@@ -25,6 +28,10 @@ public class SidecarHealthcheck implements Healthcheck {
     @Override
     public HealthStatus getHealthStatus(final Tenant tenant, final Map properties) {
         final SidecarClient client = clientForTenant.apply(tenant == null ? null : tenant.getId());
+        if (tenant == null && !client.config().urlConfigured()) {
+            return HealthStatus.healthy("no global sidecar URL (" + BridgeConfig.URL + "): each tenant's sidecar, "
+                                        + "from its uploaded plugin configuration, is checked with that tenant");
+        }
         final String where = client.config().url();
         try {
             final SidecarResponse response = client.ready();

@@ -9,7 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.killbill.billing.plugin.hyperswitchbridge.http.SidecarClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Tag("fast")
 class BridgeConfigTest {
@@ -28,6 +30,17 @@ class BridgeConfigTest {
         assertEquals(Duration.ofSeconds(2), config.connectTimeout());
         assertEquals(Duration.ofSeconds(25), config.readTimeout());
         assertEquals(List.of(), config.secrets());
+        assertFalse(config.urlConfigured());
+    }
+
+    @Test
+    void aUrlIsConfiguredGloballyOrByATenantUpload() {
+        final BridgeConfig builtIn = BridgeConfig.fromSystemProperties(new Properties());
+        assertTrue(BridgeConfig.parse(properties(BridgeConfig.URL, "http://tenant:9000"), builtIn).urlConfigured());
+        assertFalse(BridgeConfig.parse(properties(BridgeConfig.SECRET, "s"), builtIn).urlConfigured());
+        final BridgeConfig global = BridgeConfig.fromSystemProperties(properties(BridgeConfig.URL, "http://global:8000"));
+        assertTrue(global.urlConfigured());
+        assertTrue(BridgeConfig.parse(properties(BridgeConfig.SECRET, "s"), global).urlConfigured());
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.util.UUID;
 
 import org.joda.time.DateTime;
 import org.joda.time.DateTimeZone;
+import org.killbill.billing.tenant.api.Tenant;
 import org.killbill.billing.util.callcontext.CallContext;
 import org.killbill.billing.util.callcontext.CallOrigin;
 import org.killbill.billing.util.callcontext.TenantContext;
@@ -83,6 +84,41 @@ public final class TestContexts {
             @Override
             public UUID getTenantId() {
                 return TENANT_ID;
+            }
+        };
+    }
+
+    /** A tenant as Kill Bill's healthcheck endpoint hands it to the plugin. */
+    public static Tenant tenant(final UUID id) {
+        return new Tenant() {
+            @Override
+            public UUID getId() {
+                return id;
+            }
+
+            @Override
+            public DateTime getCreatedDate() {
+                return CREATED;
+            }
+
+            @Override
+            public DateTime getUpdatedDate() {
+                return CREATED;
+            }
+
+            @Override
+            public String getExternalKey() {
+                return "acme";
+            }
+
+            @Override
+            public String getApiKey() {
+                return "acme";
+            }
+
+            @Override
+            public String getApiSecret() {
+                return "acme-secret";
             }
         };
     }
