@@ -4,7 +4,9 @@ Each endpoint calls the ``SimulatorState`` method of the same meaning, so tests 
 
 - ``GET /__sim/merchants``; ``POST /__sim/merchants`` {merchant_id, api_key, profile_id, publishable_key,
   payment_response_hash_key, webhook_url?}
-- ``GET /__sim/payments?merchant_id=``: every payment_id that reached POST /payments, with create_calls
+- ``GET /__sim/payments?merchant_id=``: every payment_id that reached POST /payments, with create_calls,
+  status, amount, amount_received and metadata
+- ``GET /__sim/refunds?merchant_id=``: every refund, with its payment_id, status, amount and metadata
 - ``POST /__sim/payments/{payment_id}/settle`` {status: succeeded|failed, merchant_id?, error_code?,
   error_message?, notify?}
 - ``POST /__sim/refunds/{refund_id}/settle`` {status: succeeded|failed, merchant_id?, notify?}
@@ -92,6 +94,10 @@ def _merchant_routes(bp: Blueprint, state: SimulatorState) -> None:
     @bp.get("/payments")
     def payments_overview() -> Response:
         return respond(state.payments_overview(merchant_id=request.args.get("merchant_id")))
+
+    @bp.get("/refunds")
+    def refunds_overview() -> Response:
+        return respond(state.refunds_overview(merchant_id=request.args.get("merchant_id")))
 
     @bp.get("/payouts")
     def payouts_overview() -> Response:

@@ -253,8 +253,18 @@ class SimulatorState:
                 payment = self.payments.get((mid, pid))
                 rows.append({"merchant_id": mid, "payment_id": pid, "create_calls": calls,
                              "status": payment.status if payment else None,
-                             "amount": payment.amount if payment else None})
+                             "amount": payment.amount if payment else None,
+                             "amount_received": payment.amount_captured if payment else None,
+                             "metadata": payment.echo.get("metadata") if payment else None})
             return rows
+
+    def refunds_overview(self, *, merchant_id: str | None = None) -> list[dict[str, Any]]:
+        """Every refund, with its payment, status, amount and the metadata its creator set."""
+        with self.lock:
+            return [{"merchant_id": mid, "refund_id": rid, "payment_id": refund.payment_id,
+                     "status": refund.status, "amount": refund.amount, "currency": refund.currency,
+                     "metadata": refund.metadata}
+                    for (mid, rid), refund in self.refunds.items() if merchant_id in (None, mid)]
 
     def payouts_overview(self, *, merchant_id: str | None = None) -> list[dict[str, Any]]:
         """Every payout_id that reached POST /payouts/create, with its status and how many creates it got."""

@@ -200,9 +200,13 @@ class WebhookDispatcher:
     def _run(self, delivery: Delivery, config: WebhookConfig, stop: threading.Event,
              after: threading.Event | None, first_done: threading.Event) -> None:
         try:
+            # The delay runs from submission, before waiting for the newer event of a reordered batch: each
+            # event is late by the delay, not by the sum of the delays of those sent before it.
+            if stop.is_set() or (config.delay and stop.wait(config.delay)):
+                return self._finish(delivery, "cancelled")
             if after is not None:
                 after.wait()
-            if stop.is_set() or (config.delay and stop.wait(config.delay)):
+            if stop.is_set():
                 return self._finish(delivery, "cancelled")
             delivered = self._attempt(delivery, config)
             first_done.set()

@@ -85,6 +85,7 @@ class KillBillState:
         self.events: list[dict[str, Any]] = []
         self._account_locks: defaultdict[UUID, threading.RLock] = defaultdict(threading.RLock)
         self._fail_notify: list[int] = []
+        self.notify_failures_fired = 0
         self.plugins = PluginGateway(self.clock)
         self.push = PushNotifier(self.clock, lambda: self.config.push_retries, lambda: self.config.push_timeout)
         self.bus = Worker("bus", self.clock)
@@ -186,7 +187,15 @@ class KillBillState:
 
     def take_notify_failure(self) -> int | None:
         with self.lock:
-            return self._fail_notify.pop(0) if self._fail_notify else None
+            if not self._fail_notify:
+                return None
+            self.notify_failures_fired += 1
+            return self._fail_notify.pop(0)
+
+    def notify_failures(self) -> dict[str, int]:
+        """How many injected notifyStateChanged failures are still queued, and how many were answered."""
+        with self.lock:
+            return {"remaining": len(self._fail_notify), "fired": self.notify_failures_fired}
 
     def set_clock(self, instant: datetime) -> datetime:
         return self.clock.set(instant)

@@ -124,7 +124,7 @@ def test_merchants_added_over_the_control_api(server, state: SimulatorState) -> 
 
 
 def test_payments_overview_and_reset_over_the_control_api(hs: HyperswitchHttp, hs_b: HyperswitchHttp) -> None:
-    body = card_payment(APPROVE)
+    body = card_payment(APPROVE, metadata={"kb_transaction_id": "t-1"})
     hs.post("/payments", body)
     hs.post("/payments", body)
     pay(hs_b, APPROVE)
@@ -133,8 +133,25 @@ def test_payments_overview_and_reset_over_the_control_api(hs: HyperswitchHttp, h
     reset = requests.post(f"{hs.base_url}/__sim/reset", json={}, timeout=5)
 
     assert rows == [{"merchant_id": "merchant_a", "payment_id": body["payment_id"], "create_calls": 2,
-                     "status": "succeeded", "amount": 6540}]
+                     "status": "succeeded", "amount": 6540, "amount_received": 6540,
+                     "metadata": {"kb_transaction_id": "t-1"}}]
     assert reset.status_code == 200
     assert requests.get(f"{hs.base_url}/__sim/payments", timeout=5).json() == []
     assert hs.get(f"/payments/{body['payment_id']}").status_code == 404
     assert pay(hs, APPROVE)["status"] == "succeeded"  # merchants survive a plain reset
+
+
+def test_refunds_overview_over_the_control_api(hs: HyperswitchHttp, hs_b: HyperswitchHttp) -> None:
+    payment = pay(hs, APPROVE, amount=1000)
+    first = hs.post("/refunds", {"payment_id": payment["payment_id"], "refund_id": new_id("ref_"), "amount": 400,
+                                 "metadata": {"kb_transaction_id": "t-2"}}).json()
+    other = pay(hs_b, APPROVE, amount=500)
+    hs_b.post("/refunds", {"payment_id": other["payment_id"], "refund_id": new_id("ref_"), "amount": 500})
+
+    rows = requests.get(f"{hs.base_url}/__sim/refunds", params={"merchant_id": "merchant_a"}, timeout=5).json()
+    everyone = requests.get(f"{hs.base_url}/__sim/refunds", timeout=5).json()
+
+    assert rows == [{"merchant_id": "merchant_a", "refund_id": first["refund_id"],
+                     "payment_id": payment["payment_id"], "status": "succeeded", "amount": 400, "currency": "USD",
+                     "metadata": {"kb_transaction_id": "t-2"}}]
+    assert {row["merchant_id"] for row in everyone} == {"merchant_a", "merchant_b"}

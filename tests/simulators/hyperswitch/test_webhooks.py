@@ -167,6 +167,18 @@ def test_configured_delay(hs: HyperswitchHttp, state: SimulatorState, webhooked:
     assert received.at - started >= 0.3
 
 
+def test_delay_and_reordering_together_delay_each_event_once(hs: HyperswitchHttp, state: SimulatorState,
+                                                              webhooked: WebhookReceiver) -> None:
+    state.configure_webhooks(delay=0.5, reorder_window=2.0)  # a window wide enough to hold all six
+    created = [pay(hs, APPROVE)["payment_id"] for _ in range(6)]
+
+    received = webhooked.wait_for(6)
+
+    assert [r.json()["content"]["object"]["payment_id"] for r in received] == created[::-1]
+    # Each event waits the delay once: one after the other they would arrive 0.5 s apart (2.5 s in all).
+    assert received[-1].at - received[0].at < 1.5
+
+
 def test_no_webhook_url_means_no_delivery(hs_b: HyperswitchHttp, state: SimulatorState) -> None:
     pay(hs_b, APPROVE)
 

@@ -67,8 +67,12 @@ def test_fail_next_notify_state_changed_and_events(kb_server: BackgroundServer, 
     with pytest.raises(ServerError) as failure:
         kb.payment_transactions.notify_state_changed(txn.transaction_id, payment.payment_id, "SUCCESS")  # type: ignore[arg-type]
     assert failure.value.status == 500
+    failures = f"{kb_server.url}/__sim/notify-state-changed/fail-next"
+    assert requests.get(failures, timeout=5).json() == {"remaining": 0, "fired": 1}
     done = kb.payment_transactions.notify_state_changed(txn.transaction_id, payment.payment_id, "SUCCESS")  # type: ignore[arg-type]
     assert done.transactions[0].status == TransactionStatus.SUCCESS  # type: ignore[index]
+    requests.post(failures, json={"count": 2}, timeout=5)
+    assert requests.get(failures, timeout=5).json() == {"remaining": 2, "fired": 1}
     events = requests.get(f"{kb_server.url}/__sim/events", params={"tenantId": str(tenant.tenant_id)},
                           timeout=5).json()
     assert [e["eventType"] for e in events if e["objectType"] == "PAYMENT"] == ["PAYMENT_SUCCESS"] * 2

@@ -79,6 +79,12 @@ def fail_notify() -> Response:
     return Response(status=204)
 
 
+@bp.get("/notify-state-changed/fail-next")
+def notify_failures() -> Response:
+    """``{"remaining": queued failures, "fired": failures answered so far}``."""
+    return json_response(state().notify_failures())
+
+
 @bp.get("/clock")
 def get_clock() -> Response:
     return json_response({"currentUtcTime": format_instant(state().clock.now())})
