@@ -18,6 +18,14 @@ Controls (also Python methods of ``KillBillState``), outside Kill Bill's API:
 ``POST /__sim/notify-state-changed/fail-next`` ``{"count", "status"?}`` ·
 ``GET|POST|DELETE /__sim/clock`` ``{"time"} | {"advanceSeconds"}`` · ``POST /__sim/wait-idle`` ·
 ``PUT /__sim/config`` (plugin/push timeouts, push and janitor schedules in seconds).
+
+A large billing run (benchmarks/billing_run.py): ``POST /__sim/tenants/<tenantId>/accounts``
+``{"accounts": [AccountJson…], "tags"?: ["AUTO_PAY_OFF"]}`` loads thousands of accounts with their control
+tags at once and without push notifications (as migrated accounts: their creation was announced long
+before); ``POST /__sim/billing-run`` ``{"tenantId", "amount", "accountIds"?, "description"?}`` commits one
+invoice per account (every account of the tenant by default) in one go, then sends each INVOICE_CREATION
+push and runs auto-pay as a commit does, and answers ``{"committedAt", "invoices": [{"invoiceId",
+"accountId", "invoiceNumber", "amount", "currency"}]}``.
 """
 
 from bridge.simulators.killbill.app import create_app, serve

@@ -78,8 +78,41 @@ class InvoiceEngine:
                 raise errors.invoice_status_invalid(invoice.id, "COMMITTED", invoice.status)
             invoice.status = "COMMITTED"
             self._rebalance_credit(invoice.account_id)
+        self._announce(invoice)
+
+    def _announce(self, invoice: Invoice) -> None:
+        """What follows a commit: INVOICE_CREATION, and auto-pay on the bus."""
         self.state.post_event(invoice.tenant_id, "INVOICE_CREATION", "INVOICE", invoice.id, invoice.account_id)
         self.state.bus.submit(lambda: self.auto_pay(invoice))
+
+    def billing_run(self, accounts: list[Account], amount: Decimal,
+                    description: str | None) -> tuple[datetime, list[Invoice]]:
+        """One COMMITTED invoice per account, each with one external charge of ``amount`` in the account's
+        currency, all committed under one hold of the lock (a bill-cycle day's invoices at once); then, for each
+        in turn, what a commit does: INVOICE_CREATION and auto-pay. Returns when they were committed, and them.
+        The accounts' committed invoices are grouped in one pass, not one pass per account."""
+        if amount <= 0:
+            raise errors.charge_amount_invalid(amount)
+        invoices: list[Invoice] = []
+        with self.state.lock:
+            today = self.state.clock.now().date()
+            committed: dict[UUID, list[Invoice]] = {account.id: [] for account in accounts}
+            for invoice in sorted(self.state.invoices.values(), key=lambda i: i.number):
+                if invoice.account_id in committed and invoice.status == "COMMITTED":
+                    committed[invoice.account_id].append(invoice)
+            for account in accounts:
+                invoice = self._new_invoice(account, today)
+                invoice.items.append(InvoiceItem(new_id(), invoice.id, account.id, "EXTERNAL_CHARGE", amount,
+                                                 invoice.currency, description, today))
+                invoice.status = "COMMITTED"
+                self.state.invoices[invoice.id] = invoice
+                committed[account.id].append(invoice)
+                self._rebalance_credit(account.id, committed[account.id])
+                invoices.append(invoice)
+            committed_at = self.state.clock.now()
+        for invoice in invoices:
+            self._announce(invoice)
+        return committed_at, invoices
 
     def account_balance(self, account_id: UUID) -> Decimal:
         """What the account's invoices still owe (before its credit)."""
@@ -95,15 +128,16 @@ class InvoiceEngine:
         return sorted((i for i in self.state.invoices.values()
                        if i.account_id == account_id and i.status == "COMMITTED"), key=lambda i: i.number)
 
-    def _rebalance_credit(self, account_id: UUID) -> None:
+    def _rebalance_credit(self, account_id: UUID, committed: list[Invoice] | None = None) -> None:
         """CbaDao#doCBAComplexity (state lock held): an invoice paid beyond its amount gets a positive CBA_ADJ
-        item, the account's credit then pays unpaid invoices, oldest first, with negative ones."""
-        invoices = self._committed(account_id)
+        item, the account's credit then pays unpaid invoices, oldest first, with negative ones. ``committed``:
+        the account's committed invoices in number order, when the caller has them at hand."""
+        invoices = self._committed(account_id) if committed is None else committed
         for invoice in invoices:
             if invoice.balance < 0:
                 self._credit_item(invoice, -invoice.balance)
         for invoice in invoices:
-            credit = self.account_credit(account_id)
+            credit = sum((i.credit_adj for i in invoices), Decimal(0))  # account_credit, without another scan
             if credit <= 0:
                 break
             if invoice.balance > 0:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +21,7 @@ from bridge.simulators.killbill.clock import SimClock
 from bridge.simulators.killbill.invoicing import InvoiceEngine
 from bridge.simulators.killbill.janitor import Janitor
 from bridge.simulators.killbill.model import (
+    CONTROL_TAGS,
     Account,
     CustomField,
     Invoice,
@@ -26,6 +29,7 @@ from bridge.simulators.killbill.model import (
     PaymentMethod,
     PluginEndpoint,
     Tag,
+    TagDefinition,
     Tenant,
     Transaction,
     new_id,
@@ -34,8 +38,16 @@ from bridge.simulators.killbill.payment_methods import PaymentMethodEngine
 from bridge.simulators.killbill.payments import PaymentEngine
 from bridge.simulators.killbill.plugin import PluginGateway
 from bridge.simulators.killbill.push import PushNotifier
+from bridge.simulators.killbill.serialize import ACCOUNT_FIELDS, ACCOUNT_TAIL_FIELDS
 from bridge.simulators.killbill.wire import dumps
 from bridge.simulators.killbill.worker import Worker
+
+
+def _control_tag(name: str) -> TagDefinition:
+    found = next((d for d in CONTROL_TAGS.values() if d.name == name), None)
+    if found is None or "ACCOUNT" not in found.applicable:
+        raise ValueError(f"{name!r} is not a control tag of accounts")
+    return found
 
 
 def _spans(*texts: str) -> tuple[timedelta, ...]:
@@ -196,6 +208,46 @@ class KillBillState:
         """How many injected notifyStateChanged failures are still queued, and how many were answered."""
         with self.lock:
             return {"remaining": len(self._fail_notify), "fired": self.notify_failures_fired}
+
+    def load_accounts(self, tenant_id: UUID, accounts: list[dict[str, Any]],
+                      tag_names: Sequence[str] = ()) -> list[Account]:
+        """Accounts (AccountJson fields) as a data migration loads them, each with the named control tags, and
+        no push notification: Kill Bill sent ACCOUNT_CREATION and TAG_CREATION when they were made, long
+        before the billing run that uses them. Sets up thousands of accounts in one call."""
+        definitions = [_control_tag(name) for name in tag_names]
+        with self.lock:
+            if tenant_id not in self.tenants:
+                raise errors.no_tenant(tenant_id)
+            keys = {a.fields.get("externalKey") for a in self.accounts.values() if a.tenant_id == tenant_id}
+            loaded = []
+            for data in accounts:
+                account_id = new_id()
+                fields = {k: v for k, v in data.items() if k in ACCOUNT_FIELDS or k in ACCOUNT_TAIL_FIELDS}
+                fields["externalKey"] = fields.get("externalKey") or str(account_id)
+                if fields["externalKey"] in keys:
+                    raise errors.account_exists(fields["externalKey"])
+                keys.add(fields["externalKey"])
+                loaded.append(Account(account_id, tenant_id, fields, self.clock.now()))
+            for account in loaded:
+                self.accounts[account.id] = account
+                for definition in definitions:
+                    tag = Tag(new_id(), tenant_id, account.id, "ACCOUNT", definition.id, definition.name)
+                    self.tags[tag.id] = tag
+            return loaded
+
+    def billing_run(self, tenant_id: UUID, account_ids: Sequence[UUID] | None, amount: Decimal,
+                    description: str | None = None) -> tuple[datetime, list[Invoice]]:
+        """Invoice the accounts (all of the tenant's when None) at once: see ``InvoiceEngine.billing_run``."""
+        with self.lock:
+            if tenant_id not in self.tenants:
+                raise errors.no_tenant(tenant_id)
+            if account_ids is None:
+                accounts = [a for a in self.accounts.values() if a.tenant_id == tenant_id]
+            else:
+                accounts = [self.account(tenant_id, account_id) for account_id in account_ids]
+            if len({a.id for a in accounts}) != len(accounts):
+                raise ValueError("an account is named twice")
+        return self.invoices_engine.billing_run(accounts, amount, description)
 
     def set_clock(self, instant: datetime) -> datetime:
         return self.clock.set(instant)

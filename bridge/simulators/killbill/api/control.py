@@ -14,6 +14,7 @@ from bridge.simulators.killbill.wire import (
     json_response,
     loads,
     parse_instant,
+    to_decimal,
 )
 
 bp = Blueprint("kb_sim_control", __name__, url_prefix="/__sim")
@@ -41,6 +42,36 @@ def configure_plugin(tenant_id: UUID, plugin_name: str) -> Response:
     timeout = float(data["timeout"]) if data.get("timeout") is not None else None
     state().configure_plugin(tenant_id, plugin_name, str(data["url"]), str(data["secret"]), timeout)
     return Response(status=204)
+
+
+@bp.post("/tenants/<uuid:tenant_id>/accounts")
+def load_accounts(tenant_id: UUID) -> Response:
+    """``{"accounts": [AccountJson, …], "tags": ["AUTO_PAY_OFF", …]?}``: stored at once with their control tags,
+    without push notifications (``KillBillState.load_accounts``); 201 with ``[{"accountId", "externalKey"}]``."""
+    data = _json()
+    accounts = data.get("accounts")
+    if not isinstance(accounts, list) or not all(isinstance(a, dict) for a in accounts):
+        raise ValueError("accounts must be a list of AccountJson objects")
+    loaded = state().load_accounts(tenant_id, accounts, [str(name) for name in data.get("tags") or []])
+    return json_response([{"accountId": a.id, "externalKey": a.fields["externalKey"]} for a in loaded], status=201)
+
+
+@bp.post("/billing-run")
+def billing_run() -> Response:
+    """``{"tenantId", "amount", "accountIds"?, "description"?}``: one committed invoice per account, all at once,
+    then INVOICE_CREATION pushes and auto-pay (``KillBillState.billing_run``). Answers ``{"committedAt",
+    "invoices": [{"invoiceId", "accountId", "invoiceNumber", "amount", "currency"}]}``."""
+    data = _json()
+    amount = to_decimal(data.get("amount"))
+    if amount is None or not data.get("tenantId"):
+        raise ValueError("tenantId and amount are required")
+    names = data.get("accountIds")
+    account_ids = None if names is None else [UUID(str(name)) for name in names]
+    committed, invoices = state().billing_run(UUID(str(data["tenantId"])), account_ids, amount,
+                                              data.get("description"))
+    return json_response({"committedAt": format_instant(committed), "invoices": [
+        {"invoiceId": i.id, "accountId": i.account_id, "invoiceNumber": i.number, "amount": i.amount,
+         "currency": i.currency} for i in invoices]})
 
 
 @bp.post("/janitor/run")
