@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, Self
@@ -36,6 +37,8 @@ class Received:
     content: bytes
     authenticated_as: str | None
     tls: bool
+    # When the server took the message (end of DATA): the benchmarks time deliveries by it.
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def email(self) -> EmailMessage:
