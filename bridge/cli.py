@@ -1,4 +1,4 @@
-"""The `bridge` command line: serve, worker, db, tenants, jobs, webhooks, keys, simulate, demo.
+"""The `bridge` command line: serve, worker, db, tenants, jobs, webhooks, links, reminders, keys, simulate, demo.
 
 Errors end the command with one line on stderr and a non-zero exit; no tracebacks. Secrets are read
 from a file, the environment or a hidden prompt, never from the command line itself.
@@ -539,6 +539,87 @@ def webhooks_replay(ctx: click.Context, event_id: int | None, all_failed: bool, 
                    + (f": {', '.join(str(i) for i in result.ids)}" if result.ids else ""))
         return
     click.echo(f"event {view.id} ({view.source.value} {view.event_type}) queued again as job {view.job_id}")
+
+
+# -- payors' accounts -----------------------------------------------------------------------------
+def _tenant_env(ctx: click.Context, tenant_id: str):  # type: ignore[no-untyped-def]
+    """The tenant's environment, its links signed with this deployment's master keys."""
+    from bridge.invoices import tokens
+
+    runtime = _runtime(ctx)
+    runtime.migrate_if_configured()
+    tokens.for_runtime(runtime)
+    return runtime.tenant_env(tenant_id)
+
+
+@cli.group()
+def links() -> None:
+    """Payors' pay links."""
+
+
+@links.command("account")
+@click.argument("tenant_id")
+@click.argument("kb_account_id")
+@click.option("--send", is_flag=True,
+              help="also send it to the payor on the account's channels, as \"pay your open invoices\" "
+                   "(once per issued link)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def links_account(ctx: click.Context, tenant_id: str, kb_account_id: str, send: bool, as_json: bool) -> None:
+    """Issue the account's link to pay all its open invoices at once (exit 1 when nothing is open).
+
+    The URL is a bearer link: give it to the payor only.
+    """
+    from bridge.invoices import admin
+
+    issued = admin.issue_account_link(_tenant_env(ctx, tenant_id), kb_account_id, send=send)
+    if as_json:
+        _echo_json(issued.model_dump(mode="json"))
+        return
+    _pairs([("url", issued.url), ("expires at", issued.expires_at.isoformat(timespec="seconds")),
+            ("total", f"{issued.total} {issued.currency}"),
+            ("sent", "queued for the payor" if issued.sent else
+             "already sent for this link" if send else "no (--send sends it)")])
+    click.echo()
+    _table([(i.kb_invoice_id, i.invoice_number, i.invoice_date, i.balance, i.currency) for i in issued.open_invoices],
+           ("INVOICE", "NUMBER", "DATE", "BALANCE", "CURRENCY"))
+
+
+@cli.group()
+def reminders() -> None:
+    """Payment reminders of a payor's account: the opt-out."""
+
+
+@reminders.command("status")
+@click.argument("tenant_id")
+@click.argument("kb_account_id")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def reminders_status(ctx: click.Context, tenant_id: str, kb_account_id: str, as_json: bool) -> None:
+    """Whether the account's payor opted out of payment reminders, since when."""
+    from bridge.invoices import admin
+
+    view = admin.reminder_opt_out(_tenant_env(ctx, tenant_id), kb_account_id)
+    if as_json:
+        _echo_json(view.model_dump(mode="json"))
+    elif view.opted_out and view.since is not None:
+        click.echo(f"account {view.kb_account_id}: opted out of payment reminders since "
+                   f"{view.since.isoformat(timespec='seconds')} ({view.source})")
+    else:
+        click.echo(f"account {view.kb_account_id}: gets payment reminders")
+
+
+@reminders.command("resubscribe")
+@click.argument("tenant_id")
+@click.argument("kb_account_id")
+@click.pass_context
+def reminders_resubscribe(ctx: click.Context, tenant_id: str, kb_account_id: str) -> None:
+    """Undo the payor's opt-out: invoices asked for from now on get their reminders."""
+    from bridge.invoices import admin
+
+    was_out = admin.resubscribe(_tenant_env(ctx, tenant_id), kb_account_id)
+    click.echo(f"account {kb_account_id}: " + ("resubscribed to payment reminders" if was_out
+                                                 else "was not opted out; gets payment reminders"))
 
 
 # -- keys -----------------------------------------------------------------------------------------

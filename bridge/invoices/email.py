@@ -34,7 +34,7 @@ from bridge.settings import Settings
 
 TEMPLATES_ROOT = Path(__file__).resolve().parent / "templates"
 BUILTIN_TEMPLATES = TEMPLATES_ROOT / "email"
-KINDS = ("pay_link", "reminder", "receipt", "payment_failed")
+KINDS = ("pay_link", "reminder", "receipt", "payment_failed", "account_pay_link", "lump_sum_receipt")
 # Kinds that are solicitations the payor may opt out of: they carry List-Unsubscribe.
 UNSUBSCRIBABLE_KINDS = frozenset({"reminder"})
 

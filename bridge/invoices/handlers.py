@@ -162,6 +162,9 @@ def _receipt(env: TenantEnv, link: PayLink, invoice: Invoice, account: Account, 
         payment = env.killbill.payments.get(payment_id)
     except kb.NotFoundError:
         return f"Kill Bill has no payment {payment_id}: no receipt"
+    lump = lump_sums.one_receipt(env, payment.payment_external_key)
+    if lump is not None:
+        return f"payment {payment_id} is part of lump sum {lump.id}, whose one receipt lists it"
     paid = sum((t.processed_amount or Decimal(0) for t in payment.transactions or []
                 if str(t.status) == "SUCCESS" and str(t.transaction_type) in ("PURCHASE", "CAPTURE")), Decimal(0))
     if paid <= 0:

@@ -7,6 +7,10 @@
 * Where the tenant allows it (``pay_by_link.part_payments`` and a minimum for the currency), the invoice
   page offers a part payment: a lump sum of one invoice for less than its balance. The rest stays open, so
   the invoice's pay link stays OPEN and its reminders keep going (they re-read the balance when they go out).
+* Operators issue the account page link (:mod:`bridge.invoices.admin`) and may have it sent to the payor, as the
+  notice "pay your open invoices"; its URL and list are made when it goes out (:func:`_account_notice`).
+* A payment of several invoices gets one receipt listing them (:func:`_finish`); one of a single invoice, that
+  invoice's own receipt.
 
 Starting (:func:`start`) holds the account's row lock: an account has at most one live lump sum (a new
 choice cancels the link nobody paid yet), and the single-invoice links of the chosen invoices are closed, so
@@ -42,15 +46,17 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge.channels import choice
 from bridge.db.engine import session_scope
 from bridge.db.invoices import (
     AccountPayLink,
     Allocation,
     LumpSum,
     LumpSumState,
+    Message,
     PayLink,
 )
-from bridge.invoices import notices, paylinks, tokens
+from bridge.invoices import messages, notices, paylinks, tokens
 from bridge.invoices.paylinks import NotPayable, RecordingInProgress
 from bridge.payment_methods.customers import ensure_customer
 from bridge.payments import ids
@@ -93,6 +99,25 @@ def account_link(env: TenantEnv, account_link_id: int) -> AccountPayLink | None:
 def account_url(env: TenantEnv, row: AccountPayLink) -> str:
     token = tokens.signer_for(env).sign_account(env.tenant_id, row.id, row.expires_at)
     return f"{env.public_url.rstrip('/')}/pay/account/{token}"
+
+
+def _account_notice(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str, Any]:
+    """When "pay your open invoices" goes out: its link (a bearer URL, made now, never stored), what is open
+    now, and the account's current address; SkipMessage once the link has ended or nothing is open."""
+    if message.kind != notices.ACCOUNT_PAY_LINK:
+        return {}
+    row = account_link(env, int(context["account_link_id"]))
+    if row is None or row.expires_at <= env.now():
+        raise messages.SkipMessage(f"the pay link of account {message.kb_account_id} has ended")
+    invoices = open_invoices(env, row.kb_account_id)
+    if not invoices:
+        raise messages.SkipMessage(f"account {row.kb_account_id} has no open invoice any more")
+    account = env.killbill.accounts.get(UUID(row.kb_account_id))
+    return {**notices.open_invoices_context(env, account, invoices), "pay_url": account_url(env, row),
+            messages.RECIPIENT: choice.address(message.channel, account)}
+
+
+messages.register_context_resolver(_account_notice)
 
 
 def _account_row(session: Session, env: TenantEnv, kb_account_id: str, *, lock: bool = False) -> AccountPayLink:
@@ -404,23 +429,45 @@ def _refund_excess(env: TenantEnv, lump: LumpSum, payment: Any, excess: int) -> 
 
 def _finish(env: TenantEnv, lump: LumpSum, excess: int, refund_id: str | None) -> None:
     """Mark the lump sum recorded, then bring the paid invoices' own links up to date (a paid one stops its
-    reminders; a part payment leaves it open) and queue one receipt per Kill Bill payment."""
+    reminders; a part payment leaves it open) and queue the payor's receipt: one listing every invoice when the
+    payor chose several, else the invoice's own (as for a payment through its pay link)."""
     with session_scope(env.sessions) as session:
         row = session.get(LumpSum, lump.id, with_for_update=True)
         assert row is not None
         row.state, row.recorded_at, row.recording_since = LumpSumState.RECORDED, env.now(), None
         row.excess_minor, row.hs_refund_id = excess, refund_id
     account = env.killbill.accounts.get(UUID(lump.kb_account_id))
-    for allocation in allocations(env, lump.id):
-        link = paylinks.find_for_invoice(env, allocation.kb_invoice_id)
-        if link is None or not allocation.kb_payment_id:
+    chosen = allocations(env, lump.id)
+    paid: list[tuple[Allocation, Invoice, PayLink | None]] = []
+    for allocation in chosen:
+        if not allocation.kb_payment_id:
             continue
         invoice = env.killbill.invoices.get(UUID(allocation.kb_invoice_id))
-        link, _now = paylinks.refresh(env, link, invoice)
-        with session_scope(env.sessions) as session:
-            notices.queue_receipt(session, env, invoice=invoice, account=account, pay_link_id=link.id,
-                                  kb_payment_id=allocation.kb_payment_id,
-                                  amount_paid=from_minor_units(allocation.recorded_minor or 0, lump.currency))
+        link = paylinks.find_for_invoice(env, allocation.kb_invoice_id)
+        if link is not None:
+            link, _now = paylinks.refresh(env, link, invoice)
+        paid.append((allocation, invoice, link))
+    with session_scope(env.sessions) as session:
+        if len(chosen) > 1 and paid:
+            notices.queue_lump_sum_receipt(
+                session, env, account=account, hs_payment_id=lump.hs_payment_id, currency=lump.currency,
+                parts=[notices.Paid(invoice, from_minor_units(a.recorded_minor or 0, lump.currency))
+                       for a, invoice, _link in paid],
+                refunded=from_minor_units(excess, lump.currency) if excess > 0 else None)
+            return
+        for allocation, invoice, link in paid:
+            if link is not None:
+                notices.queue_receipt(session, env, invoice=invoice, account=account, pay_link_id=link.id,
+                                      kb_payment_id=allocation.kb_payment_id,
+                                      amount_paid=from_minor_units(allocation.recorded_minor or 0, lump.currency))
+
+
+def one_receipt(env: TenantEnv, payment_external_key: str | None) -> LumpSum | None:
+    """The lump sum over several invoices that this Kill Bill payment is part of (its external key is the
+    allocation's :func:`part_key`): that lump sum's one receipt lists it, so it gets none of its own."""
+    hs_payment_id, _, kb_invoice_id = (payment_external_key or "").partition(":")
+    lump = find(env, hs_payment_id) if kb_invoice_id else None
+    return lump if lump is not None and len(allocations(env, lump.id)) > 1 else None
 
 
 def _claim(env: TenantEnv, lump_sum_id: int) -> bool:

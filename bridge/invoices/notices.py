@@ -13,6 +13,13 @@ pay, so an invoice's reminders follow its first message):
 The first three ask the payor to pay (``PAYMENT_REQUESTS``): once the invoice is paid, voided or adjusted
 to zero, those not sent yet are skipped (:func:`stop_payment_requests`).
 
+Two notices are about the account rather than one invoice (no ``kb_invoice_id``):
+
+* ``<account>:account_pay_link:<link expiry>`` — "pay your open invoices": each with its balance, the total
+  and the account page link (:mod:`bridge.invoices.lump_sums`), once per issued link, when an operator asks;
+* ``<Hyperswitch payment>:lump_sum_receipt`` — the one receipt of a payment of several invoices at once,
+  listing each invoice and the part it got (a lump sum over one invoice gets that invoice's ``receipt``).
+
 A message's context holds what its templates show, formatted for the account's locale and the invoice's
 currency; never the ``/pay`` URL (a bearer credential, made at send time by
 :mod:`bridge.invoices.resolvers`).
@@ -20,6 +27,7 @@ currency; never the ``/pay`` URL (a bearer credential, made at send time by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +41,7 @@ from bridge.tenancy.env import TenantEnv
 from killbill_client.models import Account, Invoice
 
 PAY_LINK, PAYMENT_FAILED, REMINDER, RECEIPT = "pay_link", "payment_failed", "reminder", "receipt"
+ACCOUNT_PAY_LINK, LUMP_SUM_RECEIPT = "account_pay_link", "lump_sum_receipt"
 PAYMENT_REQUESTS = (PAY_LINK, PAYMENT_FAILED, REMINDER)
 CHANNELS = "channels"  # the context key of the channels an invoice's messages go out on
 
@@ -77,12 +86,18 @@ def queue(session: Session, env: TenantEnv, *, kind: str, sequence: Any, account
           context: dict[str, Any], run_at: datetime | None = None) -> bool:
     """Queue one payor message about ``invoice`` on each of its channels (at most once per kind, sequence and
     channel); True when any is new. The channels are the context's, else the account's now."""
+    return _queue_on_channels(session, env, kind=kind, key=send_key(invoice.invoice_id, kind, sequence),
+                              account=account, kb_invoice_id=str(invoice.invoice_id), context=context, run_at=run_at)
+
+
+def _queue_on_channels(session: Session, env: TenantEnv, *, kind: str, key: str, account: Account,
+                       kb_invoice_id: str | None, context: dict[str, Any], run_at: datetime | None = None) -> bool:
     context = dict(context)
     channels = context.pop(CHANNELS, None) or choice.for_account(env, account)
     queued = [messages.queue_message(
-        session, kb_tenant_id=env.tenant_id, kind=kind, send_key=send_key(invoice.invoice_id, kind, sequence),
-        recipient=choice.address(channel, account), kb_account_id=str(account.account_id),
-        kb_invoice_id=str(invoice.invoice_id), context=context, run_at=run_at, channel=channel)
+        session, kb_tenant_id=env.tenant_id, kind=kind, send_key=key, recipient=choice.address(channel, account),
+        kb_account_id=str(account.account_id), kb_invoice_id=kb_invoice_id, context=context, run_at=run_at,
+        channel=channel)
         for channel in channels]
     return any(message_id is not None for message_id in queued)
 
@@ -94,6 +109,57 @@ def queue_receipt(session: Session, env: TenantEnv, *, invoice: Invoice, account
     context.update(amount_paid=money(amount_paid, invoice, account), remaining_due=context.pop("amount_due"))
     return queue(session, env, kind=RECEIPT, sequence=kb_payment_id, account=account, invoice=invoice,
                  context=context)
+
+
+# -- about the account: several invoices --------------------------------------------------------------------
+def _account_basics(env: TenantEnv, account: Account, currency: str | None) -> dict[str, Any]:
+    return {"account_name": account.name, "locale": _locale(account), "brand_name": env.settings.email.brand_name,
+            "currency": currency or account.currency or "USD"}
+
+
+def open_invoices_context(env: TenantEnv, account: Account, invoices: list[Invoice]) -> dict[str, Any]:
+    """What the account notice shows: each open invoice (oldest first) with its balance, and the total."""
+    currency = account.currency or next((i.currency for i in invoices if i.currency), None)
+    context = _account_basics(env, account, currency)
+    total = sum((i.balance or Decimal(0) for i in invoices), Decimal(0))
+    context.update(
+        invoices=[{"invoice_number": i.invoice_number, "invoice_date": format_date(i.invoice_date, context["locale"]),
+                   "amount_due": money(i.balance or Decimal(0), i, account)} for i in invoices],
+        total_due=format_amount(total, context["currency"], context["locale"]))
+    return context
+
+
+def queue_account_pay_link(session: Session, env: TenantEnv, *, account: Account, account_link_id: int,
+                           expires_at: datetime, invoices: list[Invoice]) -> bool:
+    """"Pay your open invoices", on the account's channels, once per issued account link (its id and expiry:
+    a link renewed after it ended is a new one); True when queued now, False when it already was."""
+    context = {**open_invoices_context(env, account, invoices), "account_link_id": account_link_id}
+    key = send_key(account.account_id, ACCOUNT_PAY_LINK, f"{account_link_id}.{int(expires_at.timestamp())}")
+    return _queue_on_channels(session, env, kind=ACCOUNT_PAY_LINK, key=key, account=account, kb_invoice_id=None,
+                              context=context)
+
+
+@dataclass(frozen=True)
+class Paid:
+    """One invoice of a lump sum, read after recording, and what the payment put on it (major units)."""
+
+    invoice: Invoice
+    amount: Decimal
+
+
+def queue_lump_sum_receipt(session: Session, env: TenantEnv, *, account: Account, hs_payment_id: str,
+                           currency: str, parts: list[Paid], refunded: Decimal | None) -> bool:
+    """The one receipt of a payment of several invoices (once per Hyperswitch payment): each invoice with the
+    part paid and what it still owes, the total, and what was refunded because no invoice owed it any more."""
+    context = _account_basics(env, account, currency)
+    total = sum((part.amount for part in parts), Decimal(0))
+    context.update(
+        invoices=[{"invoice_number": p.invoice.invoice_number, "amount_paid": money(p.amount, p.invoice, account),
+                   "remaining_due": balance_due(p.invoice, account)} for p in parts],
+        amount_paid=format_amount(total, currency, context["locale"]),
+        refunded=format_amount(refunded, currency, context["locale"]) if refunded else None)
+    return _queue_on_channels(session, env, kind=LUMP_SUM_RECEIPT, key=f"{hs_payment_id}:{LUMP_SUM_RECEIPT}",
+                              account=account, kb_invoice_id=None, context=context)
 
 
 def stop_payment_requests(session: Session, env: TenantEnv, kb_invoice_id: Any, reason: str) -> int:

@@ -15,7 +15,8 @@ voided or adjusted to zero → the reminder is SKIPPED with the reason and the r
 Payors can opt out (List-Unsubscribe, one click per RFC 8058: :mod:`bridge.invoices.unsubscribe`). The
 opt-out is kept per Kill Bill account; recording it skips the account's pending reminders, later
 schedules queue none, and every reminder checks it again just before sending. Other emails (the invoice
-itself, a failed payment, receipts) are transactional and still go out.
+itself, a failed payment, receipts) are transactional and still go out. Operators can see it and undo it
+(:func:`opt_out_of`, :func:`resubscribe`: the admin API and ``bridge reminders``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -117,6 +119,24 @@ def opt_out(env: TenantEnv, kb_account_id: UUID | str, source: str) -> bool:
     log.info("account %s of tenant %s: unsubscribed from reminders (%s%s); %s pending reminder(s) skipped",
              account, env.tenant_id, source, "" if created else ", again", skipped)
     return created is not None
+
+
+def opt_out_of(env: TenantEnv, kb_account_id: UUID | str) -> ReminderOptOut | None:
+    """The account's opt-out (since when, and how), or None while its payor gets reminders."""
+    with session_scope(env.sessions) as session:
+        return session.get(ReminderOptOut, (env.tenant_id, str(kb_account_id)))
+
+
+def resubscribe(env: TenantEnv, kb_account_id: UUID | str) -> bool:
+    """Undo the account's opt-out (an operator, at the payor's request); True when there was one. Invoices
+    asked for from now on get their reminders; those skipped while opted out stay skipped."""
+    account = str(kb_account_id)
+    with session_scope(env.sessions) as session:
+        removed = session.execute(delete(ReminderOptOut).where(
+            ReminderOptOut.kb_tenant_id == env.tenant_id, ReminderOptOut.kb_account_id == account)).rowcount
+    log.info("account %s of tenant %s: %s", account, env.tenant_id,
+             "resubscribed to reminders" if removed else "was not opted out of reminders")
+    return removed == 1
 
 
 def _unsubscribed(env: TenantEnv, message: Message) -> str | None:

@@ -25,12 +25,14 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from flask import Blueprint, Response, current_app
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 import bridge
 from bridge.db.jobs import JobState
+from bridge.invoices.admin import AccountPayLinkIssued, PayLinkRequest, ReminderOptOutView
 from bridge.jobs.admin import JobDetail, JobView
 from bridge.plugin_api import signature
 from bridge.plugin_api.models import PluginError
@@ -89,6 +91,7 @@ class Endpoint:
     request: Any = NO_BODY
     request_media_type: str = JSON
     request_description: str = ""
+    request_required: bool = True  # False: the body may be left out
 
 
 # -- security schemes -----------------------------------------------------------------------------
@@ -112,7 +115,8 @@ _TAGS: dict[str, str] = {
     "plugin": "Kill Bill's PaymentPluginApi over HTTP, called by the Java forwarding plugin. Every operation "
               "answers the Java return value as camelCase JSON (`null` for void methods), or an error "
               "`{\"errorType\", \"errorMessage\"}` that the plugin turns into a PaymentPluginApiException.",
-    "admin": "Operators: the tenant mapping and the job queue. Errors are `{\"error\", \"detail\"}`.",
+    "admin": "Operators: the tenant mapping, the job queue, inbound events, and payors' accounts (pay links, "
+             "reminder opt-outs). Errors are `{\"error\", \"detail\"}`.",
     "infrastructure": "Liveness, readiness, metrics and this document; no authentication.",
 }
 
@@ -212,6 +216,9 @@ TenantList = create_model("TenantList", tenants=(list[TenantView], ...))
 JobList = create_model("JobList", jobs=(list[JobView], ...))
 
 _TENANT_ID = Param("tenant_id", "path", str, "the Kill Bill tenant id")
+_ACCOUNT_ID = Param("kb_account_id", "path", UUID, "the Kill Bill account id")
+_KILLBILL_DOWN = Reply("`killbill_unavailable`: the tenant's Kill Bill did not answer; try again. "
+                       "(`admin_api_disabled`: no admin token is configured.)", AdminError)
 _JOB_ID = Param("job_id", "path", Annotated[int, Field(ge=0, le=jobs_routes.MAX_JOB_ID)], "the job's id")
 
 
@@ -219,8 +226,8 @@ def admin_errors(*statuses: int) -> dict[int | str, Reply]:
     known: dict[int, str] = {
         400: "The request is refused (`invalid_json`, `invalid_request`, `invalid_settings`, `unsafe_url`, "
              "`bad_request`).",
-        404: "No such object (`unknown_tenant`, `not_found`).",
-        409: "Conflicts with the current state (`duplicate_tenant`, `conflict`).",
+        404: "No such object (`unknown_tenant`, `unknown_account`, `not_found`).",
+        409: "Conflicts with the current state (`duplicate_tenant`, `no_open_invoice`, `conflict`).",
         413: "The body exceeds the configured request size limit.",
     }
     replies: dict[int | str, Reply] = {status: Reply(known[status], AdminError) for status in statuses}
@@ -259,6 +266,27 @@ def admin_endpoints() -> list[Endpoint]:
                  parameters=(_TENANT_ID,),
                  responses={200: Reply("One line per check; `ok` is false when any failed.", VerifyReport),
                             **admin_errors(404)}, **admin),
+        Endpoint("POST", "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/pay-link", "issueAccountPayLink",
+                 summary="Issue the account's pay link to all its open invoices; optionally send it to the payor",
+                 description="The link of `/pay/account/<token>` (the one the payor may already have; renewed once "
+                             "ended), where the payor pays every open invoice, or some, in one payment. With "
+                             "`send`, the notice \"pay your open invoices\" (the list and the total) is queued on "
+                             "the account's channels, once per issued link. 404: the tenant's Kill Bill has no such "
+                             "account; 409 (`no_open_invoice`): nothing is due.",
+                 parameters=(_TENANT_ID, _ACCOUNT_ID), request=PayLinkRequest, request_required=False,
+                 responses={200: Reply("The link and the open invoices.", AccountPayLinkIssued),
+                            **admin_errors(400, 404, 409, 413), 503: _KILLBILL_DOWN}, **admin),
+        Endpoint("GET", "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/reminder-opt-out",
+                 "showReminderOptOut", summary="Whether the account's payor opted out of payment reminders",
+                 parameters=(_TENANT_ID, _ACCOUNT_ID),
+                 responses={200: Reply("The opt-out, if any.", ReminderOptOutView), **admin_errors(404),
+                            503: _KILLBILL_DOWN}, **admin),
+        Endpoint("DELETE", "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/reminder-opt-out",
+                 "resubscribeToReminders", summary="Undo the payor's opt-out: payment reminders again",
+                 description="Idempotent: 204 also when the payor had not opted out. Invoices asked for from now on "
+                             "get their reminders; reminders skipped while opted out are not sent.",
+                 parameters=(_TENANT_ID, _ACCOUNT_ID),
+                 responses={204: Reply("Resubscribed."), **admin_errors(404), 503: _KILLBILL_DOWN}, **admin),
         Endpoint("GET", "/admin/v1/jobs", "listJobs", summary="List jobs, newest first",
                  parameters=(Param("state", "query", JobState, "only jobs in this state"),
                              Param("kind", "query", str, "only jobs of this kind"),
@@ -334,7 +362,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.parameters:
         op["parameters"] = [_parameter(p) for p in endpoint.parameters]
     if endpoint.request is not NO_BODY:
-        op["requestBody"] = {"required": True,
+        op["requestBody"] = {"required": endpoint.request_required,
                              "content": _content(endpoint.request, endpoint.request_media_type, "validation")}
         if endpoint.request_description:
             op["requestBody"]["description"] = endpoint.request_description

@@ -27,4 +27,4 @@ def _require_admin_token() -> None:
         raise AdminTokenRequired("a valid admin token is required: Authorization: Bearer <BRIDGE_ADMIN_TOKEN>")
 
 
-from bridge.web.admin import jobs, tenants, webhooks  # noqa: E402,F401  (routes attach to bp)
+from bridge.web.admin import accounts, jobs, tenants, webhooks  # noqa: E402,F401  (routes attach to bp)
