@@ -271,11 +271,15 @@ def start_workers(workers: Sequence[Service]) -> None:
     for worker in workers:
         worker.start()
     for worker in workers:
-        eventually(lambda w=worker: _starts(w) > seen[w.name] or None,  # type: ignore[misc]
-                   f"{worker.name} to start", timeout=60, interval=0.02)
+        eventually(lambda w=worker: _started(w, seen[w.name]), f"{worker.name} to start", timeout=120, interval=0.02)
 
 
 _STARTED = re.compile(r"worker \S+ started")
+
+
+def _started(worker: Service, starts_before: int) -> bool:
+    worker.check_alive()  # one that exited fails here, with its log
+    return _starts(worker) > starts_before
 
 
 def _starts(service: Service) -> int:
