@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class Worker:
         self.clock = clock
         self.stopping = threading.Event()
         self._slots: dict[str, int] = {}
+        self._heartbeat = _Heartbeat(self)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -119,8 +121,7 @@ class Worker:
         return True
 
     def _run(self, claim: queue.Claim) -> None:
-        heartbeat = _Heartbeat(self, claim)
-        heartbeat.start()
+        self._heartbeat.hold(claim)
         try:
             with session_scope(self.sessions) as session:
                 handler = self.registry.get(claim.kind)
@@ -138,7 +139,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job row
             self._record_failure(claim, exc)
         finally:
-            heartbeat.stop()
+            self._heartbeat.drop(claim)
 
     def _release(self, claim: queue.Claim) -> None:
         with session_scope(self.sessions) as session:
@@ -163,27 +164,43 @@ class _LeaseLost(Exception):
 
 
 class _Heartbeat:
-    """Extends the lease every third of its length while the handler runs."""
+    """Extends the lease of the job being run, every third of the lease's length.
 
-    def __init__(self, worker: Worker, claim: queue.Claim) -> None:
-        self.worker, self.claim = worker, claim
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat:{claim.job_id}")
+    One thread serves the worker's jobs one after another: it starts with a job, keeps beating while jobs follow
+    each other and ends at a beat that finds none, so a busy worker does not start a thread per job. Every job is
+    extended within a third of its lease after its claim, then every third.
+    """
 
-    def start(self) -> None:
-        self._thread.start()
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._lock = threading.Lock()
+        self._claim: queue.Claim | None = None
+        self._thread: threading.Thread | None = None
 
-    def stop(self) -> None:
-        self._done.set()
-        self._thread.join(timeout=5)
+    def hold(self, claim: queue.Claim) -> None:
+        with self._lock:
+            self._claim = claim
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._beat, daemon=True,
+                                                name=f"heartbeat:{self.worker.worker_id}")
+                self._thread.start()
+
+    def drop(self, claim: queue.Claim) -> None:
+        with self._lock:
+            if self._claim is claim:
+                self._claim = None
 
     def _beat(self) -> None:
         interval = self.worker.config.lease_seconds / 3
-        while not self._done.wait(interval):
+        while True:
+            time.sleep(interval)
+            with self._lock:
+                claim = self._claim
+                if claim is None:
+                    self._thread = None
+                    return
             try:
                 with session_scope(self.worker.sessions) as session:
-                    if not queue.extend_lease(session, self.claim, self.worker.config.lease_seconds,
-                                              self.worker.clock()):
-                        return
+                    queue.extend_lease(session, claim, self.worker.config.lease_seconds, self.worker.clock())
             except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
-                log.warning("job %s: could not extend the lease", self.claim.job_id, exc_info=True)
+                log.warning("job %s: could not extend the lease", claim.job_id, exc_info=True)

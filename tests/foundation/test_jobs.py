@@ -217,6 +217,28 @@ def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_finish(runtime
     assert job(runtime, job_id).state == JobState.DONE
 
 
+def test_the_heartbeat_keeps_a_long_job_leased_job_after_job(runtime, registry) -> None:
+    """Jobs that outlast their lease (0.3 s) are not taken by another worker while they run, one after another."""
+    others: list[int] = []
+    other = Worker(runtime.sessions, registry, WorkerConfig(poll_seconds=0.01, lease_seconds=0.3, policy=POLICY),
+                   worker_id="other")
+
+    def slow(ctx, payload):  # type: ignore[no-untyped-def]
+        for _ in range(4):
+            time.sleep(0.25)
+            others.append(other.run_until_idle(max_jobs=1))
+
+    registry.register("slow", slow)
+    worker = Worker(runtime.sessions, registry, WorkerConfig(poll_seconds=0.01, lease_seconds=0.3, policy=POLICY),
+                    worker_id="busy")
+    for _ in range(2):
+        job_id = add_job(runtime, "slow")
+        assert worker.run_once()
+        done = job(runtime, job_id)
+        assert done.state == JobState.DONE and done.attempts == 1
+    assert others == [0] * 8
+
+
 def test_release_gives_the_job_back_without_using_an_attempt(runtime, clock) -> None:
     job_id = add_job(runtime, "x", clock=clock)
     with session_scope(runtime.sessions) as session:
