@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import killbill_client as kb
 from bridge.db.engine import session_scope
-from bridge.errors import Conflict, NotFound, ServiceUnavailable
+from bridge.errors import BridgeError, Conflict, NotFound
 from bridge.invoices import lump_sums, notices, reminders
 from bridge.tenancy.env import TenantEnv
 from killbill_client.models import Account
@@ -35,8 +35,9 @@ class NothingOpen(Conflict):
     error = "no_open_invoice"
 
 
-class KillBillUnavailable(ServiceUnavailable):
-    error = "killbill_unavailable"
+class KillBillFailed(BridgeError):
+    status = 502
+    error = "killbill_error"
 
 
 # -- what the API and the command line show ---------------------------------------------------------------
@@ -80,13 +81,15 @@ class ReminderOptOutView(BaseModel):
 # -- the operations ---------------------------------------------------------------------------------------
 @contextmanager
 def _killbill(env: TenantEnv) -> Iterator[None]:
-    """Kill Bill not answering is the operator's to retry, not a bug of the bridge."""
+    """Kill Bill unreachable or refusing the tenant's credentials is the operator's to fix or retry, not a bug
+    of the bridge: said as such (502), not as an internal error."""
     try:
         yield
     except kb.NotFoundError:
         raise
     except kb.KillBillError as exc:
-        raise KillBillUnavailable(f"Kill Bill did not answer for tenant {env.tenant_id}: {exc.message}") from exc
+        raise KillBillFailed(f"the Kill Bill of tenant {env.tenant_id} failed the call: {exc.message} (try again; "
+                             "`bridge tenants verify` checks its settings)") from exc
 
 
 def read_account(env: TenantEnv, kb_account_id: str | UUID) -> Account:

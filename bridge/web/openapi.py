@@ -217,8 +217,8 @@ JobList = create_model("JobList", jobs=(list[JobView], ...))
 
 _TENANT_ID = Param("tenant_id", "path", str, "the Kill Bill tenant id")
 _ACCOUNT_ID = Param("kb_account_id", "path", UUID, "the Kill Bill account id")
-_KILLBILL_DOWN = Reply("`killbill_unavailable`: the tenant's Kill Bill did not answer; try again. "
-                       "(`admin_api_disabled`: no admin token is configured.)", AdminError)
+_KILLBILL_FAILED = Reply("`killbill_error`: the tenant's Kill Bill failed the call (unreachable, or refusing the "
+                         "tenant's credentials); the detail says which.", AdminError)
 _JOB_ID = Param("job_id", "path", Annotated[int, Field(ge=0, le=jobs_routes.MAX_JOB_ID)], "the job's id")
 
 
@@ -275,18 +275,18 @@ def admin_endpoints() -> list[Endpoint]:
                              "account; 409 (`no_open_invoice`): nothing is due.",
                  parameters=(_TENANT_ID, _ACCOUNT_ID), request=PayLinkRequest, request_required=False,
                  responses={200: Reply("The link and the open invoices.", AccountPayLinkIssued),
-                            **admin_errors(400, 404, 409, 413), 503: _KILLBILL_DOWN}, **admin),
+                            **admin_errors(400, 404, 409, 413), 502: _KILLBILL_FAILED}, **admin),
         Endpoint("GET", "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/reminder-opt-out",
                  "showReminderOptOut", summary="Whether the account's payor opted out of payment reminders",
                  parameters=(_TENANT_ID, _ACCOUNT_ID),
                  responses={200: Reply("The opt-out, if any.", ReminderOptOutView), **admin_errors(404),
-                            503: _KILLBILL_DOWN}, **admin),
+                            502: _KILLBILL_FAILED}, **admin),
         Endpoint("DELETE", "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/reminder-opt-out",
                  "resubscribeToReminders", summary="Undo the payor's opt-out: payment reminders again",
                  description="Idempotent: 204 also when the payor had not opted out. Invoices asked for from now on "
                              "get their reminders; reminders skipped while opted out are not sent.",
                  parameters=(_TENANT_ID, _ACCOUNT_ID),
-                 responses={204: Reply("Resubscribed."), **admin_errors(404), 503: _KILLBILL_DOWN}, **admin),
+                 responses={204: Reply("Resubscribed."), **admin_errors(404), 502: _KILLBILL_FAILED}, **admin),
         Endpoint("GET", "/admin/v1/jobs", "listJobs", summary="List jobs, newest first",
                  parameters=(Param("state", "query", JobState, "only jobs in this state"),
                              Param("kind", "query", str, "only jobs of this kind"),

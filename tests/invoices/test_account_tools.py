@@ -5,6 +5,7 @@ link), seeing and undoing a reminder opt-out; and one receipt for a payment of s
 from __future__ import annotations
 
 import re
+import socket
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +16,15 @@ from bridge.db.engine import session_scope
 from bridge.db.invoices import Message, MessageStatus
 from bridge.db.webhooks import EventSource, InboundEvent
 from bridge.invoices import lump_sums, resolvers
+from bridge.tenancy import service
+from bridge.tenancy.schemas import TenantCreate
 from bridge.webhooks import hyperswitch as hs_webhooks
+from tests.foundation.factories import tenant_payload
 from tests.invoices.conftest import BRAND, Flow
 from tests.invoices.test_flow import payor_of, texts
 from tests.invoices.test_lump_sums import account_path, come_back, pay_all
 from tests.invoices.test_pay_flow import pay_on_hosted_page
+from tests.plugin.test_openapi import assert_documented
 
 
 def account_url(flow: Flow, account_id: Any, action: str) -> str:
@@ -228,3 +233,39 @@ def test_opt_outs_of_unknown_accounts_are_404(flow, client, admin_headers) -> No
         for account in (uuid.uuid4(), "nope"):
             answer = client.open(account_url(flow, account, "reminder-opt-out"), method=method, headers=admin_headers)
             assert (answer.status_code, answer.json["error"]) == (404, "unknown_account")
+
+
+def test_a_kill_bill_that_cannot_be_reached_is_a_502_saying_so(client, runtime, admin_headers) -> None:
+    doc = client.get("/openapi.json").json
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on
+    payload = tenant_payload(killbill_url=f"http://127.0.0.1:{closed.getsockname()[1]}")
+    with session_scope(runtime.sessions) as session:
+        service.create_tenant(session, TenantCreate.model_validate(payload), runtime.keyring)
+    try:
+        base = f"/admin/v1/tenants/{payload['kb_tenant_id']}/accounts/{uuid.uuid4()}"
+        for method, action in (("POST", "pay-link"), ("GET", "reminder-opt-out"), ("DELETE", "reminder-opt-out")):
+            answer = client.open(f"{base}/{action}", method=method, headers=admin_headers)
+            assert (answer.status_code, answer.json["error"]) == (502, "killbill_error"), action
+            assert "bridge tenants verify" in answer.json["detail"]
+            assert_documented(doc, method, f"/admin/v1/tenants/{{tenant_id}}/accounts/{{kb_account_id}}/{action}", answer)
+    finally:
+        closed.close()
+
+
+def test_real_answers_match_the_openapi_document(flow, hs, client, admin_headers) -> None:
+    doc = client.get("/openapi.json").json
+    payor = payor_of(flow, hs)
+    idle = payor_of(flow, hs)
+    payor.invoice("10.00")
+    pay_link = "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/pay-link"
+    opt_out = "/admin/v1/tenants/{tenant_id}/accounts/{kb_account_id}/reminder-opt-out"
+    for method, template, account, body, status in (
+            ("POST", pay_link, payor.account_id, {"send": True}, 200), ("POST", pay_link, payor.account_id, None, 200),
+            ("POST", pay_link, idle.account_id, None, 409), ("POST", pay_link, uuid.uuid4(), None, 404),
+            ("POST", pay_link, payor.account_id, {"send": 3}, 400), ("GET", opt_out, payor.account_id, None, 200),
+            ("DELETE", opt_out, payor.account_id, None, 204), ("GET", opt_out, uuid.uuid4(), None, 404)):
+        path = template.format(tenant_id=flow.tenant_id, kb_account_id=account)
+        answer = client.open(path, method=method, json=body, headers=admin_headers)
+        assert answer.status_code == status, (method, path, answer.get_data(as_text=True))
+        assert_documented(doc, method, template, answer)

@@ -8,19 +8,22 @@ import base64
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
-from bridge.db.invoices import PayLink, PayLinkState
-from bridge.invoices import tokens
+from bridge.db.invoices import AccountPayLink, Message, PayLink, PayLinkState
+from bridge.invoices import reminders, tokens
 from bridge.jobs.catalog import build_worker
 from bridge.payments import ids
 from bridge.plugin_api import signature
 from bridge.plugin_api.operations import OPERATIONS
 from hyperswitch_client import compute_signature
+from killbill_client.models import ExternalCharge
 from tests.security.conftest import Side, b_ids, snapshot
 
 
@@ -120,7 +123,9 @@ def assert_found_nothing(operation: str, answer: Any, b: Side) -> None:
 @pytest.mark.parametrize(("method", "path"), [
     ("GET", "/admin/v1/tenants"), ("GET", "/admin/v1/tenants/{b}"), ("PATCH", "/admin/v1/tenants/{b}"),
     ("DELETE", "/admin/v1/tenants/{b}"), ("POST", "/admin/v1/tenants/{b}/verify"), ("GET", "/admin/v1/jobs"),
-    ("GET", "/admin/v1/webhooks"),
+    ("GET", "/admin/v1/webhooks"), ("POST", "/admin/v1/tenants/{b}/accounts/{b_account}/pay-link"),
+    ("GET", "/admin/v1/tenants/{b}/accounts/{b_account}/reminder-opt-out"),
+    ("DELETE", "/admin/v1/tenants/{b}/accounts/{b_account}/reminder-opt-out"),
 ])
 def test_tenant_credentials_open_no_admin_call(tenant_a: Side, tenant_b: Side, client, runtime, hs_state,  # type: ignore[no-untyped-def]
                                                kb_state, method: str, path: str) -> None:
@@ -128,10 +133,42 @@ def test_tenant_credentials_open_no_admin_call(tenant_a: Side, tenant_b: Side, c
     for credential in (tenant_a.plugin_secret, tenant_a.merchant["api_key"], tenant_a.callback_token,
                        tenant_a.merchant["payment_response_hash_key"]):
         for header in (f"Bearer {credential}", credential):
-            response = client.open(path.format(b=tenant_b.tenant_id), method=method, json={"name": "Taken"},
+            response = client.open(path.format(b=tenant_b.tenant_id, b_account=tenant_b.payor.account_id),
+                                   method=method, json={"name": "Taken"},
                                    headers={"Authorization": header})
             assert response.status_code == 401 and response.json["error"] == "invalid_admin_token"
     assert snapshot(runtime, hs_state, kb_state, tenant_b) == before
+
+
+ACCOUNT_ACTIONS = (("POST", "pay-link", {"send": True}), ("POST", "pay-link", None),
+                   ("GET", "reminder-opt-out", None), ("DELETE", "reminder-opt-out", None))
+
+
+def test_the_admin_api_finds_no_account_of_b_under_a(tenant_a: Side, tenant_b: Side, client, admin_headers,  # type: ignore[no-untyped-def]
+                                                     runtime, hs_state, kb_state) -> None:
+    """B's account, named under A's tenant: 404 as for an account that does not exist, whatever B's account
+    holds (open invoices, an opt-out); nothing of B is read, issued, sent or resubscribed."""
+    b_account = tenant_b.payor.account_id
+    tenant_b.kb.invoices.create_external_charges(uuid.UUID(b_account), [ExternalCharge(amount=Decimal("20.00"))])
+    assert kb_state.wait_idle(timeout=30)
+    reminders.opt_out(runtime.tenant_env(tenant_b.tenant_id), b_account, "page")
+    before = snapshot(runtime, hs_state, kb_state, tenant_b)
+    secret_ids = b_ids(tenant_b) - {b_account}  # the account id is in the request: echoing it tells nothing
+    for account in (b_account, str(uuid.uuid4())):  # B's account and no account answer alike
+        for method, action, body in ACCOUNT_ACTIONS:
+            response = client.open(f"/admin/v1/tenants/{tenant_a.tenant_id}/accounts/{account}/{action}",
+                                   method=method, json=body, headers=admin_headers)
+            assert (response.status_code, response.json["error"]) == (404, "unknown_account"), (method, action)
+            assert not {value for value in secret_ids if value in response.get_data(as_text=True)}
+    build_worker(runtime).run_until_idle()
+    assert snapshot(runtime, hs_state, kb_state, tenant_b) == before
+    with session_scope(runtime.sessions) as session:
+        assert session.scalars(select(AccountPayLink)).all() == [] and session.scalars(select(Message).where(
+            Message.kb_account_id == b_account)).all() == []
+    # A's own account is found under A: the 404 above was the tenant boundary.
+    own = f"/admin/v1/tenants/{tenant_a.tenant_id}/accounts/{tenant_a.payor.account_id}"
+    assert client.get(f"{own}/reminder-opt-out", headers=admin_headers).json["opted_out"] is False
+    assert client.post(f"{own}/pay-link", headers=admin_headers).json["error"] == "no_open_invoice"
 
 
 # -- webhooks -------------------------------------------------------------------------------------------
