@@ -23,6 +23,19 @@ from killbill_client.transport import Transport
 DEFAULT_TIMEOUT = (5.0, 65.0)
 
 
+def _new_session(base_url: str) -> requests.Session:
+    """A session that reads the environment (proxies and NO_PROXY, the CA bundle) once, for the client's one
+    base URL, by requests' own rules: left to requests, it is read again at every call (0.3 ms of CPU with 55
+    variables in the environment, some 15% of a read of an invoice). ``.netrc`` is not consulted: every call
+    carries its basic auth."""
+    session = requests.Session()
+    settings = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    session.trust_env = False
+    return session
+
+
 class KillBillClient:
     """Typed access to Kill Bill's REST API (reference/killbill.md §B).
 
@@ -36,7 +49,7 @@ class KillBillClient:
                  timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, session: requests.Session | None = None,
                  max_retries: int = 2, retry_backoff: float = 0.2) -> None:
         self._owns_session = session is None
-        transport = Transport(base_url, session=session or requests.Session(), username=username,
+        transport = Transport(base_url, session=session or _new_session(base_url), username=username,
                               password=password, api_key=api_key, api_secret=api_secret, created_by=created_by,
                               timeout=timeout, max_retries=max_retries, retry_backoff=retry_backoff)
         self._init_services(transport)

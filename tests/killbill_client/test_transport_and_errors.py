@@ -14,6 +14,7 @@ import responses
 from responses import matchers
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from bridge.simulators.server import BackgroundServer
 from killbill_client import (
     BadRequestError,
     ConflictError,
@@ -244,3 +245,30 @@ def test_a_new_tenant_is_read_back_with_its_own_keys(mocked: responses.RequestsM
                match=[matchers.header_matcher({"X-Killbill-ApiKey": "new", "X-Killbill-ApiSecret": "s3cret"})])
     assert admin.tenants.create("new", "s3cret").tenant_id == tenant_id
     assert "X-Killbill-ApiKey" not in mocked.calls[0].request.headers
+
+
+def test_the_proxy_environment_is_read_once_when_the_client_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Proxies (and NO_PROXY) apply as requests applies them, read when the client is made: requests would read
+    the environment again at every call, a measurable cost on the bridge's busiest paths."""
+    seen: list[str] = []
+
+    def proxy(environ: dict, start_response) -> list[bytes]:  # type: ignore[no-untyped-def, type-arg]
+        seen.append(environ["REQUEST_URI"])  # an HTTP proxy gets the absolute URL
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"accountId": str(ACCOUNT_ID), "name": "Through the proxy"}).encode()]
+
+    server = BackgroundServer(proxy).start()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", server.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        proxied = KillBillClient(BASE, username="admin", password="password", max_retries=0)
+        monkeypatch.setenv("NO_PROXY", "kb.test")
+        direct = KillBillClient(BASE, username="admin", password="password", max_retries=0)
+        monkeypatch.delenv("HTTP_PROXY")
+
+        assert proxied.accounts.get(ACCOUNT_ID).name == "Through the proxy"  # the proxy it was made with
+        assert seen == [f"{BASE}/1.0/kb/accounts/{ACCOUNT_ID}?accountWithBalance=false&accountWithBalanceAndCBA=false"]
+        assert "http" not in direct._transport.session.proxies  # kb.test is in NO_PROXY
+    finally:
+        server.stop()
