@@ -23,7 +23,7 @@ from bridge.tenancy.clients import AuditWriter, hyperswitch_client, killbill_cli
 from bridge.tenancy.crypto import Keyring, keyring_from_settings
 from bridge.tenancy.env import TenantEnv
 from bridge.tenancy.schemas import PacingSettings, TenantSettings
-from bridge.tenancy.service import TenantCredentials, credentials, get_tenant
+from bridge.tenancy.service import TenantCredentials, credentials, get_tenant, mapping_version
 from hyperswitch_client import HyperswitchClient
 from killbill_client import KillBillClient
 
@@ -99,7 +99,13 @@ class Runtime:
         return killbill_client(creds, **options)
 
     def tenant_env(self, kb_tenant_id: str) -> TenantEnv:
-        """The tenant's environment; raises UnknownTenant. Rebuilt when the mapping changes."""
+        """The tenant's environment; raises UnknownTenant. Rebuilt when the mapping changes: every call reads
+        the mapping's version (one column), the row itself only when that version is not cached."""
+        with session_scope(self.sessions) as session:
+            version = mapping_version(session, kb_tenant_id)
+        cached = self._envs.get((kb_tenant_id, version))
+        if cached is not None:
+            return cached
         with session_scope(self.sessions) as session:
             tenant = get_tenant(session, kb_tenant_id)
             key = (tenant.kb_tenant_id, tenant.updated_at)

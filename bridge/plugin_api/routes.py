@@ -21,7 +21,7 @@ from bridge.logs import looks_like_card_number
 from bridge.plugin_api import signature
 from bridge.plugin_api.errors import PluginApiError
 from bridge.plugin_api.operations import OPERATIONS
-from bridge.tenancy.service import UnknownTenant
+from bridge.tenancy.env import TenantEnv
 from bridge.web.requests import describe_validation_error, strings_in
 
 log = logging.getLogger(__name__)
@@ -72,18 +72,18 @@ def _tenant_id(data: dict[str, Any]) -> str:
     return tenant_id
 
 
-def _authenticate(raw: bytes, tenant_id: str) -> None:
+def _authenticate(raw: bytes, tenant_id: str) -> TenantEnv:
+    """The tenant's environment, once the signature matches its secret or the deployment's; looked up once,
+    the call then uses it."""
     runtime = current_app.extensions["bridge"]
     secrets: list[str] = []
-    tenant_known = True
+    env: TenantEnv | None = None
     try:
-        override = runtime.tenant_env(tenant_id).creds.plugin_shared_secret
-        if override:
-            secrets.append(override)
-    except UnknownTenant:
-        tenant_known = False
-    except BridgeError:
-        tenant_known = False
+        env = runtime.tenant_env(tenant_id)
+        if env.creds.plugin_shared_secret:
+            secrets.append(env.creds.plugin_shared_secret)
+    except BridgeError:  # UnknownTenant among them: said only to a caller whose signature matches
+        env = None
     if runtime.settings.plugin_shared_secret is not None:
         secrets.append(runtime.settings.plugin_shared_secret.get_secret_value())
     if not secrets:
@@ -93,8 +93,9 @@ def _authenticate(raw: bytes, tenant_id: str) -> None:
     except signature.SignatureError as exc:
         log.warning("plugin call refused: %s", exc)
         raise PluginApiError("UNAUTHORIZED", str(exc), 401) from None
-    if not tenant_known:
+    if env is None:
         raise PluginApiError("UNKNOWN_TENANT", f"no tenant {tenant_id} is mapped in the bridge", 404)
+    return env
 
 
 def _refuse_card_data(value: Any, where: str) -> None:
@@ -126,11 +127,9 @@ def call(operation: str) -> Response:
         raise PluginApiError("INVALID_REQUEST", "the body must be a JSON object", 400) from None
     if not isinstance(data, dict):
         raise PluginApiError("INVALID_REQUEST", "the body must be a JSON object", 400)
-    tenant_id = _tenant_id(data)
-    _authenticate(raw, tenant_id)
+    env = _authenticate(raw, _tenant_id(data))
     _refuse_card_data(data, "body")
     parsed = _parse(spec.request, data)
-    env = current_app.extensions["bridge"].tenant_env(tenant_id)
     result = spec.handler(env, parsed)
     return _json(200, _dump(result))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -135,6 +136,14 @@ def get_tenant(session: Session, tenant_id: str) -> Tenant:
     if tenant is None:
         raise UnknownTenant(f"no tenant {tenant_id}")
     return tenant
+
+
+def mapping_version(session: Session, tenant_id: str) -> datetime:
+    """When the tenant's mapping last changed (raises UnknownTenant): what caches of it are keyed by."""
+    version = session.scalar(select(Tenant.updated_at).where(Tenant.kb_tenant_id == tenant_id))
+    if version is None:
+        raise UnknownTenant(f"no tenant {tenant_id}")
+    return version
 
 
 def list_tenants(session: Session) -> list[Tenant]:
