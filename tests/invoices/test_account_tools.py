@@ -264,7 +264,8 @@ def test_real_answers_match_the_openapi_document(flow, hs, client, admin_headers
             ("POST", pay_link, payor.account_id, {"send": True}, 200), ("POST", pay_link, payor.account_id, None, 200),
             ("POST", pay_link, idle.account_id, None, 409), ("POST", pay_link, uuid.uuid4(), None, 404),
             ("POST", pay_link, payor.account_id, {"send": 3}, 400), ("GET", opt_out, payor.account_id, None, 200),
-            ("DELETE", opt_out, payor.account_id, None, 204), ("GET", opt_out, uuid.uuid4(), None, 404)):
+            ("DELETE", opt_out, payor.account_id, None, 204), ("GET", opt_out, uuid.uuid4(), None, 404),
+            ("POST", pay_link, payor.account_id, {"send": True, "pad": "x" * 70_000}, 413)):  # the admin body limit
         path = template.format(tenant_id=flow.tenant_id, kb_account_id=account)
         answer = client.open(path, method=method, json=body, headers=admin_headers)
         assert answer.status_code == status, (method, path, answer.get_data(as_text=True))
