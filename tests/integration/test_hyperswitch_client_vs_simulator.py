@@ -145,7 +145,8 @@ def test_create_and_confirm_a_card_payment(hs_client: hs.HyperswitchClient, hs_s
     assert payment.payment_method_data.card.last4 == "4242"
     assert payment.metadata == {"kb_invoice": "42"} and payment.description == "invoice 42"
     assert hs_state.payments_overview() == [{"merchant_id": MERCHANT["merchant_id"], "payment_id": payment.payment_id,
-                                             "create_calls": 1, "status": "succeeded", "amount": 1234}]
+                                             "create_calls": 1, "status": "succeeded", "amount": 1234,
+                                             "amount_received": 1234, "metadata": {"kb_invoice": "42"}}]
 
 
 def test_declined_payment_is_a_known_failure_with_the_gateway_code(hs_client: hs.HyperswitchClient) -> None:
@@ -593,7 +594,8 @@ def test_commit_then_drop_on_create_is_retried_with_the_same_id_and_read_back(
     assert recorder.exchanges[-1].method == "GET" and recorder.exchanges[-1].path == f"/payments/{params.payment_id}"
     overview = hs_state.payments_overview()
     assert overview == [{"merchant_id": MERCHANT["merchant_id"], "payment_id": params.payment_id,
-                         "create_calls": 2, "status": "succeeded", "amount": 4_321}]
+                         "create_calls": 2, "status": "succeeded", "amount": 4_321, "amount_received": 4_321,
+                         "metadata": params.metadata}]
 
 
 def test_commit_then_drop_on_a_refund_create_is_read_back(hs_client: hs.HyperswitchClient,
