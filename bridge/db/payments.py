@@ -45,7 +45,12 @@ class PaymentMethodState(enum.StrEnum):
 
 class PaymentMethod(Base):
     __tablename__ = "payment_methods"
-    __table_args__ = (Index("ix_payment_methods_account", "kb_tenant_id", "kb_account_id"),)
+    __table_args__ = (
+        Index("ix_payment_methods_account", "kb_tenant_id", "kb_account_id"),
+        # addPaymentMethod's "already added?", mandate webhooks, cards saved on pay-by-link payments (0011).
+        Index("ix_payment_methods_hs_payment_method", "kb_tenant_id", "hs_payment_method_id"),
+        Index("ix_payment_methods_hs_mandate", "kb_tenant_id", "hs_mandate_id"),
+    )
 
     kb_tenant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kb_payment_method_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -92,7 +97,8 @@ class Transaction(Base):
     __table_args__ = (
         UniqueConstraint("kb_tenant_id", "kb_transaction_id"),
         Index("ix_payment_transactions_payment", "kb_tenant_id", "kb_payment_id"),
-        Index("ix_payment_transactions_open", "status", "updated_at"),
+        # The sweeper, tenant by tenant: its stale PENDING/UNDEFINED transactions, oldest first (0011).
+        Index("ix_payment_transactions_open", "kb_tenant_id", "status", "updated_at"),
         Index("ix_payment_transactions_hs_payment", "kb_tenant_id", "hs_payment_id"),
         Index("ix_payment_transactions_hs_refund", "kb_tenant_id", "hs_refund_id"),
     )
