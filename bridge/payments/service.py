@@ -261,11 +261,20 @@ def resume(env: TenantEnv, txn_id: int) -> Transaction:
 
 
 # -- authorize / purchase ------------------------------------------------------------------------------
+def _payment_method(session: Session, env: TenantEnv, call: Any) -> PaymentMethod | None:
+    if not call.kbPaymentMethodId:
+        return None
+    return session.get(PaymentMethod, (env.tenant_id, str(call.kbPaymentMethodId)))
+
+
 def _instrument(env: TenantEnv, call: Any) -> Instrument | Outcome:
-    """The Kill Bill payment method's mandate or saved method; properties may name another of its customer's."""
     with session_scope(env.sessions) as session:
-        row = session.get(PaymentMethod, (env.tenant_id, str(call.kbPaymentMethodId))) \
-            if call.kbPaymentMethodId else None
+        row = _payment_method(session, env, call)
+    return _instrument_of(call, row)
+
+
+def _instrument_of(call: Any, row: PaymentMethod | None) -> Instrument | Outcome:
+    """The Kill Bill payment method's mandate or saved method; properties may name another of its customer's."""
     if row is None or row.state is PaymentMethodState.DELETED:
         raise unknown("payment_method", f"payment method {call.kbPaymentMethodId} is not known to the bridge")
     if row.kb_account_id != str(call.kbAccountId):
@@ -321,14 +330,15 @@ def _create_params(env: TenantEnv, call: Any, ttype: TransactionType, minor: int
 
 def charge(env: TenantEnv, call: Any, ttype: TransactionType) -> Transaction:
     minor = minor_units(call.amount, call.currency, allow_zero=ttype is TransactionType.AUTHORIZE)
-    with session_scope(env.sessions) as session:
+    linked_id = call.property(PROP_HS_PAYMENT_ID)
+    with session_scope(env.sessions) as session:  # one read for both: a new charge needs its payment method
         existing = _find(session, env.tenant_id, call.kbTransactionId)
+        method = _payment_method(session, env, call) if existing is None and not linked_id else None
     if existing is not None:
         return _complete(env, existing.id, call, ttype, minor)
-    linked_id = call.property(PROP_HS_PAYMENT_ID)
     if linked_id:
         return link(env, call, ttype, linked_id, minor)
-    instrument = _instrument(env, call)
+    instrument = _instrument_of(call, method)
     if isinstance(instrument, Outcome):  # known refusal before anything is sent
         txn_id = insert_transaction(env, call, ttype, currency=call.currency, amount=call.amount, hs_payment_id=None,
                          start=instrument)
