@@ -271,7 +271,7 @@ def start_workers(workers: Sequence[Service]) -> None:
     for worker in workers:
         worker.start()
     for worker in workers:
-        eventually(lambda w=worker: _started(w, seen[w.name]), f"{worker.name} to start", timeout=120, interval=0.02)
+        eventually(lambda w=worker: _started(w, seen[w.name]), f"{worker.name} to start", timeout=300, interval=0.02)
 
 
 _STARTED = re.compile(r"worker \S+ started")

@@ -52,8 +52,11 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any] | None = None, 
         session.flush()
         return job.id
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(statement)
+    statement = (insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(Job.id))
+    created = session.execute(statement).scalar_one_or_none()
+    if created is not None:
+        return int(created)
     return session.scalars(select(Job.id).where(Job.dedupe_key == dedupe_key)).one()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,16 +58,15 @@ def store(session: Session, *, source: EventSource, kb_tenant_id: str, event_key
             InboundEvent.source == source, InboundEvent.kb_tenant_id == kb_tenant_id,
             InboundEvent.event_key == event_key[:128])).one()
         return Stored(existing, duplicate=True)
-    _schedule(session, created, kb_tenant_id, run="first", now=now)
+    job_id = _schedule(session, created, kb_tenant_id, run="first", now=now)
+    # A plain UPDATE: the new row is not loaded into the session just to set one column.
+    session.execute(update(InboundEvent).where(InboundEvent.id == created).values(job_id=job_id))
     return Stored(created, duplicate=False)
 
 
 def _schedule(session: Session, event_id: int, kb_tenant_id: str, *, run: str, now: datetime) -> int:
-    job_id = enqueue(session, PROCESS_JOB, {"event_id": event_id}, kb_tenant_id=kb_tenant_id,
-                     dedupe_key=f"inbound:{event_id}:{run}", run_at=now, max_attempts=PROCESS_MAX_ATTEMPTS)
-    event = session.get(InboundEvent, event_id)
-    event.job_id = job_id
-    return job_id
+    return enqueue(session, PROCESS_JOB, {"event_id": event_id}, kb_tenant_id=kb_tenant_id,
+                   dedupe_key=f"inbound:{event_id}:{run}", run_at=now, max_attempts=PROCESS_MAX_ATTEMPTS)
 
 
 def replay(session: Session, event_id: int, now: datetime) -> InboundEvent:
@@ -78,14 +77,13 @@ def replay(session: Session, event_id: int, now: datetime) -> InboundEvent:
     if event.state is EventState.RECEIVED and event.job_id is not None:
         raise Conflict(f"event {event_id} is waiting for its job {event.job_id}; nothing to replay yet")
     event.state, event.outcome, event.processed_at = EventState.RECEIVED, None, None
-    _schedule(session, event_id, event.kb_tenant_id, run=f"replay-{now.timestamp():.6f}", now=now)
+    event.job_id = _schedule(session, event_id, event.kb_tenant_id, run=f"replay-{now.timestamp():.6f}", now=now)
     return event
 
 
 def record(session: Session, event_id: int, result: EventResult, now: datetime) -> None:
-    event = session.get(InboundEvent, event_id)
-    event.state, event.outcome, event.processed_at = result.state, result.outcome[:2000], now
-    event.attempts += 1
+    session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(
+        state=result.state, outcome=result.outcome[:2000], processed_at=now, attempts=InboundEvent.attempts + 1))
 
 
 def record_failure(session: Session, event_id: int, error: str) -> None:

@@ -1,8 +1,10 @@
 """The worker's side of the inbox: run the processor of an event's source, record what it did.
 
-The event row is read and written in short transactions of its own, never held open while the
-processor talks to Hyperswitch or Kill Bill. A failure is recorded on the event and re-raised, so the
-job retries with backoff (a `RetryLater` keeps its own delay) and ends dead, then replayable.
+No transaction is held open while the processor talks to Hyperswitch or Kill Bill: the event row is read in
+a short one of its own, and what processing did is written in the job's transaction, which completes the job
+(so the event is processed exactly when its job is done). A failure is recorded on the event in a transaction
+of its own and re-raised, so the job retries with backoff (a `RetryLater` keeps its own delay) and ends dead,
+then replayable.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def process_inbound_event(ctx: JobContext, payload: dict[str, Any]) -> None:
         with session_scope(ctx.services.sessions) as session:
             inbox.record_failure(session, event_id, f"{type(exc).__name__}: {exc}")
         raise
-    with session_scope(ctx.services.sessions) as session:
-        inbox.record(session, event_id, result, ctx.services.clock())
+    # In the job's own transaction: the event is recorded processed exactly when its job completes.
+    inbox.record(ctx.session, event_id, result, ctx.services.clock())
     log.info("%s event %s (%s): %s — %s", event.source.value, event.event_key, event.event_type,
              result.state.value, result.outcome)
