@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from uuid import UUID
 
 from bridge.channels import CHANNELS
@@ -33,8 +34,12 @@ def parse(value: str | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(names))
 
 
-def account_override(env: TenantEnv, account_id: UUID) -> tuple[str, ...] | None:
-    value = env.killbill.custom_fields.get_value(account_id, OVERRIDE_FIELD)
+def account_override(env: TenantEnv, account_id: UUID,
+                     fields: Mapping[str, str] | None = None) -> tuple[str, ...] | None:
+    """The channels the account's custom field names; ``fields``: the account's custom fields when the caller
+    has read them already (one Kill Bill call for all the decisions about an invoice)."""
+    value = fields.get(OVERRIDE_FIELD) if fields is not None else \
+        env.killbill.custom_fields.get_value(account_id, OVERRIDE_FIELD)
     channels = parse(value)
     if channels is None and (value or "").strip():
         log.warning("account %s: custom field %s=%r names no channels of %s; the tenant's default applies",
@@ -42,10 +47,10 @@ def account_override(env: TenantEnv, account_id: UUID) -> tuple[str, ...] | None
     return channels
 
 
-def for_account(env: TenantEnv, account: Account) -> tuple[str, ...]:
-    """The channels this account's payor gets, in order."""
+def for_account(env: TenantEnv, account: Account, fields: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The channels this account's payor gets, in order (``fields``: see :func:`account_override`)."""
     assert account.account_id is not None
-    return account_override(env, account.account_id) or tuple(env.settings.channels.default)
+    return account_override(env, account.account_id, fields) or tuple(env.settings.channels.default)
 
 
 def address(channel: str, account: Account) -> str | None:

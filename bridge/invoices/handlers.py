@@ -17,6 +17,7 @@ Every handler treats the notification as a hint and re-reads Kill Bill.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -53,15 +54,16 @@ def _read(env: TenantEnv, invoice_id: UUID) -> tuple[Invoice, Account] | None:
 
 
 def ask_to_pay(env: TenantEnv, *, kind: str, sequence: object, invoice: Invoice, account: Account,
-               reason: str) -> tuple[PayLink, bool, int]:
+               reason: str, fields: Mapping[str, str]) -> tuple[PayLink, bool, int]:
     """The invoice's pay link, its email and its reminders, all queued in one transaction (each once).
+    ``fields``: the account's custom fields (:func:`bridge.invoices.policy.account_fields`).
 
     Returns the link, whether the email is new, and how many reminders were newly scheduled.
     """
     assert account.account_id is not None and invoice.invoice_id is not None
     link, _url = paylinks.open_pay_link(env, account.account_id, invoice.invoice_id, reason)
-    due = policy.due_date(env, invoice, account)
-    context = notices.invoice_context(env, invoice, account, link.id, due)
+    due = policy.due_date(env, invoice, account, fields)
+    context = notices.invoice_context(env, invoice, account, link.id, due, fields)
     with session_scope(env.sessions) as session:
         queued = notices.queue(session, env, kind=kind, sequence=sequence, account=account, invoice=invoice,
                                context=context)
@@ -86,11 +88,13 @@ def invoice_creation(env: TenantEnv, notification: Notification) -> EventResult:
     if invoice.status is not InvoiceStatus.COMMITTED or (invoice.balance or 0) <= 0:
         return EventResult.skipped(f"invoice {invoice_id} is {invoice.status}, balance {invoice.balance}: "
                                    "nothing to pay")
-    reason = policy.pay_by_link_reason(env, account)
+    assert account.account_id is not None
+    fields = policy.account_fields(env, account.account_id)  # one read for every decision below
+    reason = policy.pay_by_link_reason(env, account, fields=fields)
     if reason is None:
         return EventResult.skipped(f"account {account.account_id} does not pay by link")
     link, queued, planned = ask_to_pay(env, kind=notices.PAY_LINK, sequence=1, invoice=invoice, account=account,
-                                       reason=reason)
+                                       reason=reason, fields=fields)
     return EventResult.processed(f"invoice {invoice_id} ({reason}): " + _asked(notices.PAY_LINK, link, queued,
                                                                                planned))
 
@@ -125,11 +129,13 @@ def invoice_payment_failed(env: TenantEnv, notification: Notification) -> EventR
     invoice, account = read
     if not paylinks.invoice_state(invoice).payable:
         return EventResult.skipped(f"invoice {invoice_id} has nothing left to pay")
-    reason = policy.pay_by_link_reason(env, account, after_failure=True)
+    assert account.account_id is not None
+    fields = policy.account_fields(env, account.account_id)
+    reason = policy.pay_by_link_reason(env, account, after_failure=True, fields=fields)
     if reason is None:
         return EventResult.skipped(f"account {account.account_id} gets no link after a failed payment")
     link, queued, planned = ask_to_pay(env, kind=notices.PAYMENT_FAILED, sequence=payment_id, invoice=invoice,
-                                       account=account, reason=reason)
+                                       account=account, reason=reason, fields=fields)
     return EventResult.processed(f"payment {payment_id} failed ({why}): "
                                  + _asked(notices.PAYMENT_FAILED, link, queued, planned))
 

@@ -27,6 +27,7 @@ currency; never the ``/pay`` URL (a bearer credential, made at send time by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -70,8 +71,9 @@ def balance_due(invoice: Invoice, account: Account) -> str | None:
 
 
 def invoice_context(env: TenantEnv, invoice: Invoice, account: Account, pay_link_id: int,
-                    due: date | None = None) -> dict[str, Any]:
-    """What every payor message about this invoice shows (no link: see the module), and its ``channels``."""
+                    due: date | None = None, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What every payor message about this invoice shows (no link: see the module), and its ``channels``
+    (``fields``: the account's custom fields, when read already: :func:`bridge.invoices.policy.account_fields`)."""
     locale = _locale(account)
     return {"pay_link_id": pay_link_id, "invoice_number": invoice.invoice_number,
             "invoice_id": str(invoice.invoice_id), "invoice_date": format_date(invoice.invoice_date, locale),
@@ -79,7 +81,7 @@ def invoice_context(env: TenantEnv, invoice: Invoice, account: Account, pay_link
             "currency": _currency(invoice, account), "account_name": account.name, "locale": locale,
             "brand_name": env.settings.email.brand_name,
             "can_save_card": env.settings.pay_by_link.offer_to_save_card,
-            CHANNELS: list(choice.for_account(env, account))}
+            CHANNELS: list(choice.for_account(env, account, fields))}
 
 
 def queue(session: Session, env: TenantEnv, *, kind: str, sequence: Any, account: Account, invoice: Invoice,

@@ -36,6 +36,7 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 import hyperswitch_client as hs
 import killbill_client as kb
@@ -116,24 +117,28 @@ def utc(value: datetime) -> datetime:
 def open_pay_link(env: TenantEnv, kb_account_id: UUID | str, kb_invoice_id: UUID | str,
                   reason: str | None) -> tuple[PayLink, str]:
     """The invoice's PayLink (made on first call, the same one after) and its ``/pay/<token>`` URL."""
-    link = find_for_invoice(env, kb_invoice_id)
-    if link is None:
-        try:
-            with session_scope(env.sessions) as session:
+    try:
+        with session_scope(env.sessions) as session:  # looked up and made in one transaction
+            link = _for_invoice(session, env, kb_invoice_id)
+            if link is None:
                 link = PayLink(kb_tenant_id=env.tenant_id, kb_account_id=str(kb_account_id),
                                kb_invoice_id=str(kb_invoice_id), state=PayLinkState.OPEN, reason=reason,
                                expires_at=env.now() + timedelta(days=env.settings.pay_by_link.link_valid_days))
                 session.add(link)
-        except IntegrityError:  # a concurrent call made it first
-            link = find_for_invoice(env, kb_invoice_id)
-            assert link is not None
+    except IntegrityError:  # a concurrent call made it first
+        link = find_for_invoice(env, kb_invoice_id)
+        assert link is not None
     return link, pay_url(env, link)
 
 
 def find_for_invoice(env: TenantEnv, kb_invoice_id: UUID | str) -> PayLink | None:
     with session_scope(env.sessions) as session:
-        return session.scalars(select(PayLink).where(PayLink.kb_tenant_id == env.tenant_id,
-                                                     PayLink.kb_invoice_id == str(kb_invoice_id))).one_or_none()
+        return _for_invoice(session, env, kb_invoice_id)
+
+
+def _for_invoice(session: Session, env: TenantEnv, kb_invoice_id: UUID | str) -> PayLink | None:
+    return session.scalars(select(PayLink).where(PayLink.kb_tenant_id == env.tenant_id,
+                                                 PayLink.kb_invoice_id == str(kb_invoice_id))).one_or_none()
 
 
 def get(env: TenantEnv, pay_link_id: int) -> PayLink | None:

@@ -11,11 +11,15 @@ to) but no due date, and accounts have no payment terms. The bridge takes them f
 ``pay_by_link.payment_terms_days`` (net days after the invoice date), overridable per account with the
 custom field ``PAYMENT_TERMS_DAYS``; without either, an invoice has no due date (and no reminders "before
 the due date").
+
+The account's custom fields are read once per invoice event (:func:`account_fields`) and handed to every
+decision that needs one of them (this module's, and the payor's channels in :mod:`bridge.channels.choice`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -34,10 +38,23 @@ MAX_TERMS_DAYS = 365
 MANUAL_PAY, NO_MANDATE, FAILED_PAYMENT, ALWAYS = "manual_pay", "no_mandate", "failed_payment", "account_override"
 
 
-def account_override(env: TenantEnv, account_id: UUID) -> str | None:
-    """``always``, ``never`` or None (any other value is ignored)."""
-    value = env.killbill.custom_fields.get_value(account_id, OVERRIDE_FIELD)
-    value = (value or "").strip().lower()
+def account_fields(env: TenantEnv, account_id: UUID) -> dict[str, str]:
+    """The account's custom fields by name (the first of a name, as Kill Bill lists them, like ``get_value``)."""
+    fields: dict[str, str] = {}
+    for field in env.killbill.custom_fields.list_for_account(account_id):
+        if field.name is not None and field.value is not None:
+            fields.setdefault(field.name, field.value)
+    return fields
+
+
+def _field(env: TenantEnv, account_id: UUID, name: str, fields: Mapping[str, str] | None) -> str | None:
+    return fields.get(name) if fields is not None else env.killbill.custom_fields.get_value(account_id, name)
+
+
+def account_override(env: TenantEnv, account_id: UUID, fields: Mapping[str, str] | None = None) -> str | None:
+    """``always``, ``never`` or None (any other value is ignored). ``fields``: :func:`account_fields`, when
+    the caller has read them already."""
+    value = (_field(env, account_id, OVERRIDE_FIELD, fields) or "").strip().lower()
     return value if value in ("always", "never") else None
 
 
@@ -55,10 +72,11 @@ def has_usable_method(env: TenantEnv, account: Account) -> bool | None:
         return row.state is PaymentMethodState.ACTIVE and bool(row.hs_mandate_id or row.hs_payment_method_id)
 
 
-def pay_by_link_reason(env: TenantEnv, account: Account, *, after_failure: bool = False) -> str | None:
+def pay_by_link_reason(env: TenantEnv, account: Account, *, after_failure: bool = False,
+                       fields: Mapping[str, str] | None = None) -> str | None:
     """Why this account's invoice is paid by link now, or None when it is not."""
     assert account.account_id is not None
-    override = account_override(env, account.account_id)
+    override = account_override(env, account.account_id, fields)
     if override == "never":
         return None
     if override == "always":
@@ -73,10 +91,10 @@ def pay_by_link_reason(env: TenantEnv, account: Account, *, after_failure: bool 
     return None
 
 
-def payment_terms_days(env: TenantEnv, account: Account) -> int | None:
+def payment_terms_days(env: TenantEnv, account: Account, fields: Mapping[str, str] | None = None) -> int | None:
     """Net days the account has to pay an invoice: its custom field, else the tenant's, else None."""
     assert account.account_id is not None
-    value = (env.killbill.custom_fields.get_value(account.account_id, TERMS_FIELD) or "").strip()
+    value = (_field(env, account.account_id, TERMS_FIELD, fields) or "").strip()
     if value:
         if value.isdigit() and int(value) <= MAX_TERMS_DAYS:
             return int(value)
@@ -85,9 +103,10 @@ def payment_terms_days(env: TenantEnv, account: Account) -> int | None:
     return env.settings.pay_by_link.payment_terms_days
 
 
-def due_date(env: TenantEnv, invoice: Invoice, account: Account) -> date | None:
+def due_date(env: TenantEnv, invoice: Invoice, account: Account,
+             fields: Mapping[str, str] | None = None) -> date | None:
     """When the invoice is due (see the module), or None."""
-    terms = payment_terms_days(env, account)
+    terms = payment_terms_days(env, account, fields)
     if terms is None or invoice.invoice_date is None:
         return None
     return invoice.invoice_date + timedelta(days=terms)

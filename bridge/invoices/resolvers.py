@@ -19,7 +19,7 @@ from uuid import UUID
 
 import killbill_client as kb
 from bridge.channels import choice
-from bridge.db.invoices import Message, PayLinkState
+from bridge.db.invoices import Message, PayLink, PayLinkState
 from bridge.invoices import messages, notices, paylinks, tokens
 from bridge.invoices.email import UNSUBSCRIBABLE_KINDS
 from bridge.tenancy.env import TenantEnv
@@ -31,9 +31,22 @@ def unsubscribe_url(env: TenantEnv, kb_account_id: str) -> str:
 
 
 def links(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+    """The message's signed URLs: its ``/pay`` link and, on reminders, the unsubscribe link."""
+    return _links(env, message, _pay_link(env, context))
+
+
+def current_invoice(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str, Any]:
+    """A payment request's fresh balance and recipient; raises SkipMessage when it must not go out."""
+    return _current_invoice(env, message, context, _pay_link(env, context))
+
+
+def _pay_link(env: TenantEnv, context: dict[str, Any]) -> PayLink | None:
     link_id = context.get("pay_link_id")
-    link = paylinks.get(env, int(link_id)) if link_id is not None else None
+    return paylinks.get(env, int(link_id)) if link_id is not None else None
+
+
+def _links(env: TenantEnv, message: Message, link: PayLink | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
     if link is not None:
         values["pay_url"] = paylinks.pay_url(env, link)
     if message.kind in UNSUBSCRIBABLE_KINDS and message.kb_account_id:
@@ -41,12 +54,11 @@ def links(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str
     return values
 
 
-def current_invoice(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str, Any]:
-    """A payment request's fresh balance and recipient; raises SkipMessage when it must not go out."""
+def _current_invoice(env: TenantEnv, message: Message, context: dict[str, Any],
+                     link: PayLink | None) -> dict[str, Any]:
     link_id = context.get("pay_link_id")
     if message.kind not in notices.PAYMENT_REQUESTS or link_id is None:
         return {}
-    link = paylinks.get(env, int(link_id))
     if link is None:
         raise messages.SkipMessage(f"pay link {link_id} no longer exists")
     if link.state is not PayLinkState.OPEN:
@@ -69,5 +81,10 @@ def current_invoice(env: TenantEnv, message: Message, context: dict[str, Any]) -
             messages.RECIPIENT: choice.address(message.channel, account)}
 
 
-messages.register_context_resolver(links)
-messages.register_context_resolver(current_invoice)
+def resolve(env: TenantEnv, message: Message, context: dict[str, Any]) -> dict[str, Any]:
+    """Both of the above, the pay link read once."""
+    link = _pay_link(env, context)
+    return {**_links(env, message, link), **_current_invoice(env, message, context, link)}
+
+
+messages.register_context_resolver(resolve)

@@ -3,12 +3,16 @@
 ``PushNotificationListener``: headers ``Content-Type: application/json; charset=UTF-8`` and
 ``User-Agent: KillBill/1.0``; any 2xx is delivered; otherwise attempt n+1 happens ``retries[n]`` after
 the failure, and after the last one the event is dropped. A retry sends the same body.
+
+Kill Bill posts from its external bus threads, several at once: so do ``threads`` queues here (a delivery and
+its retries stay on one of them). One slow or unreachable callback then does not hold every other event back.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +26,7 @@ from bridge.simulators.killbill.wire import dumps, format_instant
 from bridge.simulators.killbill.worker import Worker
 
 HEADERS = {"Content-Type": "application/json; charset=UTF-8", "User-Agent": "KillBill/1.0"}
+BUS_THREADS = 4
 
 
 @dataclass
@@ -44,11 +49,11 @@ def notification_body(event: dict[str, Any]) -> str:
 
 class PushNotifier:
     def __init__(self, clock: SimClock, retries: Callable[[], Sequence[timedelta]],
-                 timeout: Callable[[], float]) -> None:
+                 timeout: Callable[[], float], threads: int = BUS_THREADS) -> None:
         self._clock = clock
         self._retries = retries
         self._timeout = timeout
-        self._worker = Worker("push", clock)
+        self._workers = [Worker(f"push-{number}", clock) for number in range(threads)]
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
@@ -60,17 +65,22 @@ class PushNotifier:
         delivery = Delivery(next(self._ids), tenant_id, url, notification_body(event))
         with self._lock:
             self._deliveries.append(delivery)
-        self._worker.submit(lambda: self._attempt(delivery))
+        self._worker(delivery).submit(lambda: self._attempt(delivery))
 
     def deliveries(self) -> list[dict[str, Any]]:
         with self._lock:
             return [self._view(d) for d in self._deliveries]
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        return self._worker.wait_idle(timeout)
+        deadline = time.monotonic() + timeout
+        return all(worker.wait_idle(max(0.0, deadline - time.monotonic())) for worker in self._workers)
 
     def stop(self) -> None:
-        self._worker.stop()
+        for worker in self._workers:
+            worker.stop()
+
+    def _worker(self, delivery: Delivery) -> Worker:
+        return self._workers[delivery.id % len(self._workers)]
 
     def _attempt(self, delivery: Delivery) -> None:
         started = self._clock.now()
@@ -85,7 +95,7 @@ class PushNotifier:
             delivery.delivered = ok
             delivery.dropped = not ok and next_at is None
         if next_at is not None:
-            self._worker.submit(lambda: self._attempt(delivery), at=next_at)
+            self._worker(delivery).submit(lambda: self._attempt(delivery), at=next_at)
 
     def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
         try:

@@ -232,12 +232,14 @@ def _json(value: Any, status: int = 200) -> Response:
 
 # -- a push notification receiver ----------------------------------------------------------------------
 class PushReceiver:
-    """Records each POST (monotonic time, headers, raw body); answers ``failures`` non-2xx first."""
+    """Records each POST (monotonic time, headers, raw body); answers ``failures`` non-2xx first, each answer
+    after ``delay`` seconds."""
 
-    def __init__(self, failures: int = 0, status: int = 503) -> None:
+    def __init__(self, failures: int = 0, status: int = 503, delay: float = 0.0) -> None:
         self.received: list[dict[str, Any]] = []
         self.failures = failures
         self.status = status
+        self.delay = delay
         self._lock = threading.Lock()
 
     def app(self) -> Flask:
@@ -246,6 +248,7 @@ class PushReceiver:
         return app
 
     def _receive(self) -> Response:
+        time.sleep(self.delay)
         with self._lock:
             self.received.append({"at": time.monotonic(), "headers": dict(request.headers),
                                   "body": request.get_data(as_text=True)})

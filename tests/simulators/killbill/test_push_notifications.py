@@ -113,6 +113,22 @@ def test_an_unreachable_callback_is_retried_when_the_clock_moves(kb: KillBillCli
     assert len(kb_state.push_deliveries()[0]["attempts"]) == 2
 
 
+def test_a_slow_callback_gets_several_events_at_once(kb: KillBillClient, kb_state: KillBillState,
+                                                     push_receiver: tuple[PushReceiver, str]) -> None:
+    receiver, url = push_receiver
+    receiver.delay = 0.5
+    kb.tenants.register_push_callback(url)
+    for number in range(4):
+        kb.accounts.create(Account(name=f"Slow {number}", currency="USD"))
+
+    received = receiver.wait_for(5)
+
+    # From the bus threads at once: one after the other, the fifth would arrive two seconds after the first.
+    assert received[4]["at"] - received[0]["at"] < 1.5
+    assert kb_state.wait_idle()
+    assert all(log["delivered"] for log in kb_state.push_deliveries())
+
+
 def test_without_a_callback_nothing_is_sent(kb: KillBillClient, kb_state: KillBillState, account: Account) -> None:
     kb.payment_methods.add(account.account_id, EXTERNAL_PAYMENT_PLUGIN, is_default=True)  # type: ignore[arg-type]
     kb.payments.create(account.account_id, TransactionType.PURCHASE, Decimal("1"))  # type: ignore[arg-type]
