@@ -1,9 +1,9 @@
-"""``python -m benchmarks``: every benchmark in turn, each in its own process, then the summary table.
+"""``python -m benchmarks``: every benchmark in turn, each in its own process.
 
     python -m benchmarks [--quick] [--database sqlite|postgresql|both] [--only NAME ...]
 
-Each module also runs on its own (``python -m benchmarks.<name> --help``). Figures go to
-benchmarks/results/<name>.json; ``python -m benchmarks.summary`` prints the README's table from them.
+Each module also runs on its own (``python -m benchmarks.<name> --help``) and prints its own table; figures
+go to benchmarks/results/<name>.json with the machine they were taken on.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from benchmarks.report import ROOT
 
 # In the order of issue 8; the soak last (its longer mode: python -m benchmarks.soak).
-MODULES = ("plugin_calls", "webhooks", "scale", "billing_run", "soak")
+MODULES = ("plugin_calls", "webhooks", "scale", "billing_run", "footprint", "soak")
 # Benchmarks measured on one database only: scale on PostgreSQL (where a million rows is a deployment).
 ONE_DATABASE = {"scale"}
 
@@ -39,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
         if subprocess.run(command, cwd=ROOT, check=False).returncode != 0:
             failed.append(name)
         print(f"== benchmarks.{name}: {time.monotonic() - began:.0f} s", flush=True)
-    subprocess.run([sys.executable, "-m", "benchmarks.summary"], cwd=ROOT, check=False)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
