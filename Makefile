@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve demo test test-fast test-killbill postgres-start postgres-stop clean
+.PHONY: serve demo test test-fast test-killbill bench postgres-start postgres-stop clean
 
 $(VENV)/.runtime: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test-fast: $(VENV)/.test
 test-killbill: $(VENV)/.test
 	scripts/install-system-deps
 	$(BIN)/pytest -q -m killbill_server tests/killbill_server
+
+## The benchmarks (benchmarks/): figures printed and written to benchmarks/results/ (BENCH_ARGS=--quick to try).
+bench: $(VENV)/.test
+	scripts/install-system-deps
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 postgres-start:
 	@scripts/test-postgres start
