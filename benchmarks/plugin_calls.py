@@ -31,7 +31,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -46,17 +45,21 @@ from sqlalchemy import Engine, create_engine, event, select
 from benchmarks import report
 from benchmarks.load import Call, closed_loop
 from benchmarks.report import Summary
-from benchmarks.stacks import DATABASES, Bench, bench_stack, database, resident_memory
+from benchmarks.stacks import (
+    DATABASES,
+    Bench,
+    Payor,
+    add_payors,
+    bench_stack,
+    database,
+    resident_memory,
+)
 from bridge.db.audit import HyperswitchCall
-from bridge.payment_methods.sources import PROP_MANDATE
 from bridge.payments import ids
 from bridge.plugin_api import signature
-from bridge.simulators.payors import save_card
-from killbill_client.models import Account
-from tests.stack import PLUGIN_NAME, Sidecar, eventually
+from tests.stack import Sidecar, eventually
 
 CONCURRENCY = 8
-SETUP_THREADS = 4
 PROFILED_CALLS = 200
 AMOUNT = Decimal("12.34")
 CURRENCY = "USD"
@@ -75,41 +78,6 @@ class Sizes:
 # module near two minutes per database here; quick: enough to see that everything works.
 FULL = Sizes(accounts=200, pending_accounts=50, purchases=2000, payment_infos=2000, warmup=40)
 QUICK = Sizes(accounts=12, pending_accounts=6, purchases=60, payment_infos=60, warmup=8)
-
-
-@dataclass(frozen=True)
-class Payor:
-    """A Kill Bill account whose default payment method holds a Hyperswitch mandate."""
-
-    account_id: str
-    customer_id: str
-    kb_payment_method_id: str
-    mandate_id: str
-
-
-# -- set-up, outside the timed part ------------------------------------------------------------------------
-def add_payors(bench: Bench, count: int, *, behaviour: str | None = None) -> list[Payor]:
-    """``count`` accounts with a card saved in Hyperswitch and its mandate added as their default payment
-    method through Kill Bill (which calls the bridge's addPaymentMethod), a few at a time. ``behaviour`` is
-    how the simulated processor answers charges on the mandate (e.g. ``processing``: they stay PENDING)."""
-    with ThreadPoolExecutor(SETUP_THREADS) as pool:
-        return list(pool.map(lambda number: add_payor(bench, number, behaviour), range(count)))
-
-
-def add_payor(bench: Bench, number: int, behaviour: str | None = None) -> Payor:
-    account = bench.biller.kb.accounts.create(Account(
-        name=f"Payor {number}", email=f"payor-{uuid.uuid4().hex[:10]}@example.test", currency=CURRENCY,
-        external_key=f"bench-{uuid.uuid4().hex[:12]}"))
-    assert account.account_id is not None
-    customer_id = ids.customer_id(account.account_id)
-    _, mandate_id = save_card(bench.biller.hs, customer_id, currency=CURRENCY, holder=f"Payor {number}")
-    assert mandate_id is not None
-    method = bench.biller.kb.payment_methods.add(account.account_id, PLUGIN_NAME, is_default=True,
-                                                 plugin_info_properties={PROP_MANDATE: mandate_id})
-    assert method.payment_method_id is not None
-    if behaviour:
-        bench.hyperswitch.control("POST", f"/mandates/{mandate_id}/behaviour", json={"outcome": behaviour})
-    return Payor(str(account.account_id), customer_id, str(method.payment_method_id), mandate_id)
 
 
 # -- the plugin contract, as the Java plugin sends it --------------------------------------------------------

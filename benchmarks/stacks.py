@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +18,19 @@ from typing import Any
 import psutil
 
 from benchmarks.report import ROOT
+from bridge.payment_methods.sources import PROP_MANDATE
+from bridge.payments import ids
+from bridge.simulators.payors import save_card
 from bridge.simulators.smtp import SmtpSink
-from tests.stack import PostgresServer, Sidecar, SimulatedBiller, Simulator, map_biller
+from killbill_client.models import Account
+from tests.stack import (
+    PLUGIN_NAME,
+    PostgresServer,
+    Sidecar,
+    SimulatedBiller,
+    Simulator,
+    map_biller,
+)
 
 DATABASES = ("sqlite", "postgresql")
 BENCH_PG = {"BRIDGE_PG_DIR": "/tmp/bridge-bench-pg", "BRIDGE_PG_PORT": "15434", "BRIDGE_PG_DURABLE": "true"}
@@ -103,3 +116,41 @@ def bench_stack(database_url: str, *, web_workers: int = 2, job_workers: int = 1
         finally:
             for thing in reversed(started):
                 thing.close() if isinstance(thing, SimulatedBiller) else thing.stop()
+
+
+# -- payors: accounts paying with the plugin, set up outside any timed part ----------------------------------
+SETUP_THREADS = 4
+
+
+@dataclass(frozen=True)
+class Payor:
+    """A Kill Bill account whose default payment method holds a Hyperswitch mandate."""
+
+    account_id: str
+    customer_id: str
+    kb_payment_method_id: str
+    mandate_id: str
+
+
+def add_payors(bench: Bench, count: int, *, behaviour: str | None = None) -> list[Payor]:
+    """``count`` accounts with a card saved in Hyperswitch and its mandate added as their default payment
+    method through Kill Bill (which calls the bridge's addPaymentMethod), a few at a time. ``behaviour`` is
+    how the simulated processor answers charges on the mandate (e.g. ``processing``: they stay PENDING)."""
+    with ThreadPoolExecutor(SETUP_THREADS) as pool:
+        return list(pool.map(lambda number: add_payor(bench, number, behaviour), range(count)))
+
+
+def add_payor(bench: Bench, number: int, behaviour: str | None = None) -> Payor:
+    account = bench.biller.kb.accounts.create(Account(
+        name=f"Payor {number}", email=f"payor-{uuid.uuid4().hex[:10]}@example.test", currency="USD",
+        external_key=f"bench-{uuid.uuid4().hex[:12]}"))
+    assert account.account_id is not None
+    customer_id = ids.customer_id(account.account_id)
+    _, mandate_id = save_card(bench.biller.hs, customer_id, currency="USD", holder=f"Payor {number}")
+    assert mandate_id is not None
+    method = bench.biller.kb.payment_methods.add(account.account_id, PLUGIN_NAME, is_default=True,
+                                                 plugin_info_properties={PROP_MANDATE: mandate_id})
+    assert method.payment_method_id is not None
+    if behaviour:
+        bench.hyperswitch.control("POST", f"/mandates/{mandate_id}/behaviour", json={"outcome": behaviour})
+    return Payor(str(account.account_id), customer_id, str(method.payment_method_id), mandate_id)

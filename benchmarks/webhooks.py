@@ -38,20 +38,25 @@ from sqlalchemy import Engine, create_engine, text
 
 from benchmarks import report
 from benchmarks.load import closed_loop
-from benchmarks.stacks import DATABASES, Bench, bench_stack, database, resident_memory
-from bridge.payment_methods.sources import PROP_MANDATE
+from benchmarks.stacks import (
+    DATABASES,
+    Bench,
+    Payor,
+    add_payors,
+    bench_stack,
+    database,
+    resident_memory,
+)
 from bridge.payments import ids
 from bridge.simulators.hyperswitch import webhooks as hs_webhooks
 from bridge.simulators.killbill.push import HEADERS as KB_PUSH_HEADERS
 from bridge.simulators.killbill.push import notification_body
 from bridge.simulators.killbill.wire import dumps
-from bridge.simulators.payors import save_card
 from killbill_client import KillBillClient
-from killbill_client.models import Account, TransactionStatus, TransactionType
+from killbill_client.models import TransactionStatus, TransactionType
 from tests.stack import (
     KB_ADMIN,
     KB_PASSWORD,
-    PLUGIN_NAME,
     Service,
     SimulatedBiller,
     eventually,
@@ -93,31 +98,7 @@ class Purchase:
         return ids.payment_id(self.kb_transaction_id)
 
 
-@dataclass(frozen=True)
-class Payor:
-    kb_account_id: UUID
-    kb_payment_method_id: UUID
-
-
 # -- the payments the events are about ------------------------------------------------------------------------
-def add_payors(bench: Bench, count: int) -> list[Payor]:
-    """Kill Bill accounts paying with the plugin's payment method: a card and mandate saved in Hyperswitch
-    whose merchant-initiated charges stay ``processing`` (so each purchase is PENDING)."""
-    kb, payors = bench.biller.kb, []
-    for number in range(count):
-        account = kb.accounts.create(Account(name=f"Payor {number}", email=f"payor-{number}@example.com",
-                                             currency="USD", external_key=f"payor-{number}-{UUID(int=number)}"))
-        assert account.account_id is not None
-        _, mandate_id = save_card(bench.biller.hs, ids.customer_id(account.account_id))
-        assert mandate_id is not None
-        bench.hyperswitch.control("POST", f"/mandates/{mandate_id}/behaviour", json={"outcome": "processing"})
-        method = kb.payment_methods.add(account.account_id, PLUGIN_NAME, is_default=True,
-                                        plugin_info_properties={PROP_MANDATE: mandate_id})
-        assert method.payment_method_id is not None
-        payors.append(Payor(account.account_id, method.payment_method_id))
-    return payors
-
-
 def pending_purchases(bench: Bench, payors: Sequence[Payor], count: int, concurrency: int) -> list[Purchase]:
     """``count`` purchases through Kill Bill's API, each PENDING (the plugin contract, then Hyperswitch)."""
     made: list[Purchase] = []
@@ -127,13 +108,13 @@ def pending_purchases(bench: Bench, payors: Sequence[Payor], count: int, concurr
     def purchase(session: requests.Session, number: int) -> bool:
         kb = clients.get(id(session)) or clients.setdefault(id(session), _killbill(bench.biller, session))
         payor = payors[number % len(payors)]
-        payment = kb.payments.create(payor.kb_account_id, TransactionType.PURCHASE, AMOUNT, currency="USD",
-                                     payment_method_id=payor.kb_payment_method_id)
+        payment = kb.payments.create(UUID(payor.account_id), TransactionType.PURCHASE, AMOUNT, currency="USD",
+                                     payment_method_id=UUID(payor.kb_payment_method_id))
         [txn] = payment.transactions or []
         if txn.status != TransactionStatus.PENDING:
             return False
         with lock:
-            made.append(Purchase(str(payor.kb_account_id), str(payment.payment_id), str(txn.transaction_id)))
+            made.append(Purchase(payor.account_id, str(payment.payment_id), str(txn.transaction_id)))
         return True
 
     summary = closed_loop(purchase, calls=count, concurrency=concurrency)
@@ -356,7 +337,8 @@ def measure(bench: Bench, sizes: Sizes, *, log: Callable[[str], None] = print) -
     bench.hyperswitch.control("POST", "/webhooks/config", json={"enabled": False})
     try:
         log(f"  {sizes.payors} payors")
-        payors = add_payors(bench, sizes.payors)
+        # Charges on their mandates stay ``processing``: each purchase is PENDING until Hyperswitch settles it.
+        payors = add_payors(bench, sizes.payors, behaviour="processing")
         log(f"  round 1: {sizes.events + sizes.warmup} PENDING purchases, their webhooks, one worker")
         purchases, ingestion, one = round_figures(bench, queue, payors, sizes, workers[:1])
         start_workers(workers[1:2])
