@@ -174,8 +174,9 @@ def queue_message(session: Session, *, kb_tenant_id: str, kind: str, send_key: s
     return message_id
 
 
-# One statement for every message: SQLAlchemy caches its compiled form, which it cannot do for a dialect's
-# INSERT … ON CONFLICT (compiled anew at each call: a third of the cost of queueing a message).
+# One statement for every message: SQLAlchemy caches its compiled form, which it does not do for a dialect's
+# INSERT … ON CONFLICT (compiled anew at each call: 1.5 ms of CPU per message instead of 1.0, measured on SQLite
+# and PostgreSQL; a billing run queues four messages per invoice, the email and three reminders).
 _INSERT = insert(Message).returning(Message.id)
 
 
