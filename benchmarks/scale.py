@@ -67,13 +67,29 @@ def measure(url: str, sizes: Sizes, *, master_key: str | None = None,
             log: Callable[[str], None] = print) -> dict[str, Any]:
     """Benchmarks 1 and 2 on the database at ``url``, each on a stack started as that benchmark starts it."""
     env = {"BRIDGE_MASTER_KEYS": master_key} if master_key else None
+    last_job = _last_job(url)
     log("  plugin calls")
     with plugin_stack(url, env) as bench:
         plugin = plugin_calls.measure(bench, sizes.plugin)
     log("  webhooks")
     with webhooks_stack(url, env) as bench:
         hooks = webhooks.measure(bench, sizes.webhooks, log=log)
-    return {"plugin_calls": plugin, "webhooks": hooks, "database_mib": round(bulk.database_size(url) / 2**20, 1)}
+    return {"plugin_calls": plugin, "webhooks": hooks, "dead_jobs": dead_jobs(url, after=last_job),
+            "database_mib": round(bulk.database_size(url) / 2**20, 1)}
+
+
+def _last_job(url: str) -> int:
+    with psycopg.connect(bulk._psycopg_url(url)) as conn:
+        return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0])
+
+
+def dead_jobs(url: str, *, after: int) -> list[dict[str, Any]]:
+    """Jobs of this run (ids above ``after``: not the generated ones) that died, with their last error."""
+    with psycopg.connect(bulk._psycopg_url(url)) as conn:
+        rows = conn.execute("SELECT id, kind, attempts, left(last_error, 300) FROM jobs WHERE id > %s "
+                            "AND state = 'dead' ORDER BY id", [after]).fetchall()
+    return [{"id": job_id, "kind": kind, "attempts": attempts, "last_error": error}
+            for job_id, kind, attempts, error in rows]
 
 
 @contextmanager
@@ -112,12 +128,12 @@ FIGURES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("reconciliation, 1 worker, events/s", ("webhooks", "reconciliation_1_worker", "events_per_second"), True),
     ("reconciliation, 2 workers, events/s", ("webhooks", "reconciliation_2_workers", "events_per_second"), True),
 )
+# Plus the jobs of the run that died (not webhooks' dead_jobs: the generated database holds dead jobs of its own).
 ERRORS = (("plugin_calls", "purchasePayment", "bridge", "errors"),
           ("plugin_calls", "getPaymentInfo_settled", "bridge", "errors"),
           ("plugin_calls", "getPaymentInfo_pending", "bridge", "errors"),
           ("webhooks", "hyperswitch_ingestion", "errors"), ("webhooks", "killbill_ingestion", "errors"),
-          ("webhooks", "reconciliation_1_worker", "errors"), ("webhooks", "reconciliation_2_workers", "errors"),
-          ("webhooks", "dead_jobs"))
+          ("webhooks", "reconciliation_1_worker", "errors"), ("webhooks", "reconciliation_2_workers", "errors"))
 
 
 def pick(figures: dict[str, Any], path: Sequence[str]) -> Any:
@@ -139,7 +155,7 @@ def ratios(empty: dict[str, Any], full: dict[str, Any]) -> dict[str, dict[str, A
 
 
 def errors(figures: dict[str, Any]) -> int:
-    return sum(pick(figures, path) or 0 for path in ERRORS)
+    return sum(pick(figures, path) or 0 for path in ERRORS) + len(figures.get("dead_jobs", []))
 
 
 # -- lookups that read a whole tenant without the right index ------------------------------------------------
@@ -299,6 +315,9 @@ def print_tables(figures: dict[str, Any]) -> None:
           f"({generation['rows_per_second']:,} rows/s; COPY alone {generation['copy_rows_per_second']:,} rows/s); "
           f"database {generation['database_mib']:,} MiB (empty: {figures['empty']['database_mib']} MiB)")
     print(f"errors: {figures['errors']}")
+    for state in ("empty", "full"):
+        for job in figures[state]["dead_jobs"]:
+            print(f"dead job ({state} database): {job}")
     for label in LOOKUPS:
         print(f"{label}: " + ", ".join(f"{f['revision']} mean {f[label]['mean_ms']} ms p99 {f[label]['p99_ms']} ms"
                                        for f in figures["lookups"]))
