@@ -79,7 +79,10 @@ def measure(url: str, sizes: Sizes, *, master_key: str | None = None,
 
 
 def _last_job(url: str) -> int:
+    """The newest job so far (0 in a database the stack has not migrated yet)."""
     with psycopg.connect(bulk._psycopg_url(url)) as conn:
+        if conn.execute("SELECT to_regclass('jobs')").fetchone()[0] is None:
+            return 0
         return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM jobs").fetchone()[0])
 
 
