@@ -255,7 +255,6 @@ def start_workers(workers: Sequence[Service]) -> None:
         eventually(lambda w=worker: _started(w, seen[w.name]), f"{worker.name} to start", timeout=300, interval=0.02)
 
 
-# The worker id can come out as "[card redacted]": the log redaction takes its thread id for a card number.
 _STARTED = re.compile(r"worker .+ started")
 
 

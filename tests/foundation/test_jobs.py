@@ -19,7 +19,8 @@ from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
 from bridge.db.jobs import Job, JobState
 from bridge.jobs import JobRegistry, PermanentFailure, RetryLater, enqueue, queue
-from bridge.jobs.worker import Worker, WorkerConfig
+from bridge.jobs.worker import Worker, WorkerConfig, default_worker_id
+from bridge.logs import redact
 
 
 class Clock:
@@ -315,3 +316,22 @@ def test_queue_stats_report_lag(runtime) -> None:
         stats = queue.stats(session, now)
     assert stats.by_state["pending"] == 2 and stats.by_state["dead"] == 0
     assert 89 <= stats.oldest_due_seconds <= 91
+
+
+def test_worker_ids_survive_log_redaction() -> None:
+    """A worker id names the worker in every log line: it must never look like a card number to the redaction."""
+    ids: list[str] = []
+    together = threading.Barrier(50)  # alive at once, so no thread reuses another's id
+
+    def record() -> None:
+        ids.append(default_worker_id())
+        together.wait()
+
+    threads = [threading.Thread(target=record) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 50
+    for worker_id in ids:
+        assert redact(f"worker {worker_id} started") == f"worker {worker_id} started"
