@@ -124,15 +124,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="run the jobs that are due, then exit")
+@click.option("--once", is_flag=True, help="run the jobs that are due, one at a time, then exit")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Run durable jobs (webhook processing, emails, reminders, sweeps)."""
-    from bridge.jobs.catalog import build_worker
+    """Run durable jobs (webhook processing, emails, reminders, sweeps): BRIDGE_WORKER_CONCURRENCY at once."""
+    from bridge.jobs.catalog import build_worker_threads
 
     runtime = _runtime(ctx)
     runtime.migrate_if_configured()
-    job_worker = build_worker(runtime)
+    job_worker = build_worker_threads(runtime)
     if once:
         click.echo(f"ran {job_worker.run_until_idle()} job(s)")
         return

@@ -50,7 +50,9 @@ class Runtime:
         for secret in (settings.admin_token, settings.plugin_shared_secret, settings.smtp_password):
             if secret is not None:
                 register_secret(secret.get_secret_value())
-        engine = make_engine(settings.database_url)
+        # Each web thread or job loop may hold two connections at once (its transaction and a short one).
+        engine = make_engine(settings.database_url,
+                             pool_size=max(5, 2 * max(settings.web_threads, settings.worker_concurrency)))
         keyring = keyring_from_settings([k.get_secret_value() for k in settings.master_keys],
                                         settings.master_key_file)
         return cls(settings, engine, make_session_factory(engine), keyring)

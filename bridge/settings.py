@@ -125,6 +125,9 @@ class Settings(BaseSettings):
 
     # -- jobs -------------------------------------------------------------------------------------
     worker_poll_seconds: float = Field(1.0, gt=0, le=60)
+    worker_concurrency: int = Field(
+        4, ge=1, le=64, description="jobs one `bridge worker` process runs at once, a thread each (they mostly "
+        "wait on Kill Bill, Hyperswitch and SMTP); the database's connections must cover them")
     job_lease_seconds: int = Field(300, ge=5, le=86_400)
     job_max_attempts: int = Field(12, ge=1, le=100)
     job_backoff_base_seconds: float = Field(5.0, gt=0)

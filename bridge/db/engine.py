@@ -28,7 +28,7 @@ def _sqlite_begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
                                                              "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
@@ -37,7 +37,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -6,6 +6,10 @@ runs it again from the start). While a handler runs, a heartbeat extends the lea
 
 SIGTERM/SIGINT: finish the current job, then stop (a second signal stops at once and the job's
 lease expires as after a crash).
+
+`bridge worker` runs ``worker_concurrency`` such loops in one process (:class:`WorkerThreads`), a thread
+each: most of a job's time is spent waiting on Kill Bill, Hyperswitch or an SMTP server, and a loop
+waiting holds up nobody else.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,7 +53,9 @@ class WorkerConfig:
     periodic: tuple[PeriodicJob, ...] = ()
 
 
-def default_worker_id() -> str:
+def default_worker_id(loop: int | None = None) -> str:
+    if loop is not None:
+        return f"{socket.gethostname()}:{os.getpid()}:{loop}"
     # The kernel's thread id, not threading.get_ident(): that is a 15-digit address, which passes the log
     # redaction's Luhn check one time in ten and came out of the logs as "[card redacted]".
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_native_id()}"
@@ -58,14 +64,14 @@ def default_worker_id() -> str:
 class Worker:
     def __init__(self, sessions: sessionmaker[Session], registry: JobRegistry, config: WorkerConfig, *,
                  worker_id: str | None = None, services: object = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, stopping: threading.Event | None = None) -> None:
         self.sessions = sessions
         self.registry = registry
         self.config = config
         self.worker_id = worker_id or default_worker_id()
         self.services = services
         self.clock = clock
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
         self._slots: dict[str, int] = {}
         self._heartbeat = _Heartbeat(self)
 
@@ -159,6 +165,40 @@ class Worker:
         level = logging.ERROR if state == JobState.DEAD else logging.WARNING
         log.log(level, "job %s (%s) attempt %s/%s failed (%s): %s", claim.job_id, claim.kind, claim.attempt,
                 claim.max_attempts, state.value if state else "lease lost", error)
+
+
+class WorkerThreads:
+    """Several job loops in one process, a thread each, sharing one stop: each claims, runs and completes its
+    own jobs, as separate processes would. Only the first schedules the periodic jobs."""
+
+    def __init__(self, sessions: sessionmaker[Session], registry: JobRegistry, config: WorkerConfig, *,
+                 concurrency: int, services: object = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.stopping = threading.Event()
+        self.loops: Sequence[Worker] = [
+            Worker(sessions, registry, config if number == 1 else replace(config, periodic=()),
+                   worker_id=default_worker_id(number), services=services, clock=clock, stopping=self.stopping)
+            for number in range(1, concurrency + 1)]
+
+    def install_signal_handlers(self) -> None:
+        self.loops[0].install_signal_handlers()  # it sets the stop every loop shares
+
+    def run(self) -> None:
+        """Until a signal: the first loop in this thread (signals reach only it), the others beside it. A second
+        signal ends the process at once, and the other loops' jobs with it (daemon threads)."""
+        threads = [threading.Thread(target=loop.run, name=f"job-loop-{number}", daemon=True)
+                   for number, loop in enumerate(self.loops[1:], start=2)]
+        for thread in threads:
+            thread.start()
+        try:
+            self.loops[0].run()
+        finally:
+            self.stopping.set()  # the first loop ended: so do the others, after their current jobs
+            for thread in threads:
+                thread.join()
+
+    def run_until_idle(self, max_jobs: int = 10_000) -> int:
+        """One loop, one job at a time (``bridge worker --once``: an operator's step, in order)."""
+        return self.loops[0].run_until_idle(max_jobs)
 
 
 class _LeaseLost(Exception):

@@ -19,7 +19,7 @@ from bridge.db.base import utcnow
 from bridge.db.engine import session_scope
 from bridge.db.jobs import Job, JobState
 from bridge.jobs import JobRegistry, PermanentFailure, RetryLater, enqueue, queue
-from bridge.jobs.worker import Worker, WorkerConfig, default_worker_id
+from bridge.jobs.worker import PeriodicJob, Worker, WorkerConfig, WorkerThreads, default_worker_id
 from bridge.logs import redact
 
 
@@ -305,6 +305,63 @@ def test_sigterm_finishes_the_current_job_then_stops(runtime, registry) -> None:
     with session_scope(runtime.sessions) as session:
         states = sorted(s.value for s in session.scalars(select(Job.state)))
     assert states == ["done", "pending"]  # the running job finished; the next was left for later
+
+
+def make_threads(runtime, registry, concurrency: int) -> WorkerThreads:  # type: ignore[no-untyped-def]
+    config = WorkerConfig(poll_seconds=0.01, lease_seconds=60, policy=POLICY, periodic=(PeriodicJob("tick", 60),))
+    return WorkerThreads(runtime.sessions, registry, config, concurrency=concurrency)
+
+
+def test_worker_threads_run_jobs_side_by_side_each_under_its_own_id(runtime, registry) -> None:
+    together = threading.Barrier(3, timeout=10)  # broken unless three jobs run at once
+    registry.register("wait", lambda ctx, payload: together.wait())
+    registry.register("tick", lambda ctx, payload: None)
+    ids = [add_job(runtime, "wait") for _ in range(3)]
+    threads = make_threads(runtime, registry, concurrency=3)
+    runner = threading.Thread(target=threads.run)
+    runner.start()
+    try:
+        eventually_done = time.monotonic() + 15
+        while time.monotonic() < eventually_done and any(job(runtime, i).state != JobState.DONE for i in ids):
+            time.sleep(0.05)
+    finally:
+        threads.stopping.set()
+        runner.join(10)
+    assert not runner.is_alive()
+    assert [job(runtime, i).state for i in ids] == [JobState.DONE] * 3
+    assert len({job(runtime, i).locked_by for i in ids}) == 3
+    with session_scope(runtime.sessions) as session:  # the periodic job: scheduled by the first loop alone
+        assert session.scalar(select(func.count()).select_from(Job).where(Job.kind == "tick")) == 1
+
+
+def test_sigterm_stops_every_worker_thread_after_its_current_job(runtime, registry) -> None:
+    running, release = threading.Semaphore(0), threading.Event()
+
+    def slow(ctx, payload):  # type: ignore[no-untyped-def]
+        running.release()
+        release.wait(10)
+
+    registry.register("slow", slow)
+    for _ in range(3):
+        add_job(runtime, "slow")
+    threads = make_threads(runtime, registry, concurrency=2)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    threads.install_signal_handlers()
+    try:
+        runner = threading.Thread(target=threads.run)
+        runner.start()
+        assert running.acquire(timeout=10) and running.acquire(timeout=10)  # two jobs under way
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handler runs in the main thread
+        release.set()
+        runner.join(10)
+        assert not runner.is_alive()
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    with session_scope(runtime.sessions) as session:
+        states = sorted(s.value for s in session.scalars(select(Job.state).where(Job.kind == "slow")))
+    assert states == ["done", "done", "pending"]  # both running jobs finished; the third was left for later
 
 
 def test_queue_stats_report_lag(runtime) -> None:
