@@ -1,6 +1,7 @@
 """Benchmark 4: a billing run under the pay-by-link policy, from Kill Bill's commit to the payors' mailboxes.
 
     python -m benchmarks.billing_run [--database sqlite|postgresql|both] [--quick] [--invoices N] [--workers 1 2]
+                                     [--profile]
 
 For each job-worker count (one, then two), on a new stack each time (tests/stack.py: gunicorn, ``bridge worker``
 processes, both simulators, a real SMTP server (aiosmtpd) as the mail sink):
@@ -21,6 +22,10 @@ Figures: end-to-end time (commit → last email received) and invoices per secon
 first email, the p50/p99 of the per-invoice delay (commit → its email received), where that delay goes
 (Kill Bill's push delivery, the bridge's event job, the wait for a send job, sending), the CPU seconds each
 process used, the push and job counts, and the resident memory of the bridge's processes at the end.
+
+``--profile`` also works a billing run's backlog through a job worker built in this process (the stack's own
+stopped): once timed, with its CPU and database work per invoice, once under pyinstrument, the profile written
+to benchmarks/results/profiles/.
 """
 
 from __future__ import annotations
@@ -43,18 +48,29 @@ import requests
 from sqlalchemy import func, select
 
 from benchmarks import report
-from benchmarks.stacks import DATABASES, Bench, bench_stack, database, resident_memory
+from benchmarks.stacks import (
+    DATABASES,
+    Bench,
+    DatabaseWork,
+    bench_stack,
+    database,
+    in_process,
+    profiled,
+    resident_memory,
+)
 from bridge.db.engine import make_engine, make_session_factory, session_scope
 from bridge.db.invoices import Message, MessageStatus, PayLink
 from bridge.db.jobs import Job, JobState
 from bridge.db.webhooks import EventSource, InboundEvent
 from bridge.invoices import notices
 from bridge.simulators.smtp import Received
+from tests.stack import eventually
 
 NAME = "billing_run"
 AMOUNT = Decimal("19.99")
 CURRENCY = "USD"
 FULL_INVOICES, QUICK_INVOICES = 10_000, 300
+PROFILED_INVOICES = 300
 WORKER_COUNTS = (1, 2)
 # The run has failed when no email arrived for this long while some are still missing.
 STALL_SECONDS = 90.0
@@ -333,6 +349,47 @@ def billing_run(database_url: str, *, invoices: int, job_workers: int) -> dict[s
         return figures
 
 
+def profile(bench: Bench, out_dir: Path, *, invoices: int) -> dict[str, Any]:
+    """A billing run's backlog (``invoices`` pushes stored, nothing processed) worked through by one job worker
+    built in this process from the sidecar's settings, the stack's workers stopped: first timed, with the CPU the
+    worker's thread spent and the database work, per invoice; then a second run's under pyinstrument."""
+    from bridge.jobs.catalog import build_worker
+    from bridge.runtime import Runtime
+
+    assert bench.smtp is not None
+    for service in bench.sidecar.workers:
+        service.stop()
+    written: dict[str, Any] = {}
+    with in_process(bench, "profiled-worker.log") as settings:
+        worker = build_worker(Runtime.from_settings(settings))
+        for profiling in (False, True):
+            payors = load_payors(bench, invoices)
+            bench.killbill.control("POST", "/billing-run", json={
+                "tenantId": bench.biller.tenant_id, "amount": str(AMOUNT), "description": "Pro plan, monthly",
+                "accountIds": [p.account_id for p in payors]})
+            eventually(lambda: _push_idle(bench), "the billing run's pushes to be stored", timeout=300)
+            emails_before = len(bench.smtp.handler.received)
+            if profiling:
+                with profiled(out_dir / "billing_run_worker") as text:
+                    worker.run_until_idle()
+                written["profile"] = str(text.relative_to(report.ROOT))
+                continue
+            began, cpu_began = time.perf_counter(), time.thread_time()  # the worker runs in this thread
+            with DatabaseWork() as work:
+                jobs = worker.run_until_idle()
+            seconds, cpu = time.perf_counter() - began, time.thread_time() - cpu_began
+            emails = len(bench.smtp.handler.received) - emails_before
+            written.update(invoices=invoices, emails=emails, jobs_per_invoice=round(jobs / invoices, 2),
+                           ms_per_invoice=round(seconds / invoices * 1000, 2),
+                           cpu_ms_per_invoice=round(cpu / invoices * 1000, 2),
+                           database_per_invoice=work.per_call(invoices))
+            print(f"one in-process worker: {written['ms_per_invoice']} ms and {written['cpu_ms_per_invoice']} ms "
+                  f"CPU per invoice ({jobs} jobs, {emails} emails), database work per invoice "
+                  f"{written['database_per_invoice']}", flush=True)
+    print(f"profile → {written['profile']}", flush=True)
+    return written
+
+
 def run_database(kind: str, *, invoices: int, worker_counts: Sequence[int]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for workers in worker_counts:
@@ -363,7 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_INVOICES} invoices instead of {FULL_INVOICES}")
     parser.add_argument("--invoices", type=int, default=None, help="invoices per run (overrides --quick)")
     parser.add_argument("--workers", type=int, nargs="+", default=list(WORKER_COUNTS), help="job-worker counts")
+    parser.add_argument("--profile", action="store_true",
+                        help=f"only profile the worker on {PROFILED_INVOICES} invoices (benchmarks/results/profiles/)")
     args = parser.parse_args(argv)
+    if args.profile:
+        return _profile_main(DATABASES if args.database == "both" else (args.database,))
     invoices = args.invoices or (QUICK_INVOICES if args.quick else FULL_INVOICES)
     kinds = DATABASES if args.database == "both" else (args.database,)
     figures: dict[str, Any] = {"quick": args.quick, "amount": str(AMOUNT)}
@@ -375,6 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     report.write(NAME, figures)
     errors = sum(run["errors"] for kind in kinds for run in figures[kind].values())
     return 1 if errors else 0
+
+
+def _profile_main(kinds: Sequence[str]) -> int:
+    figures: dict[str, Any] = {}
+    for kind in kinds:
+        with tempfile.TemporaryDirectory(prefix="bridge-billing-") as temp, database(kind, Path(temp)) as url, \
+                bench_stack(url, job_workers=1, smtp=True) as bench:
+            figures[kind] = profile(bench, report.RESULTS / "profiles" / kind, invoices=PROFILED_INVOICES)
+    report.write(f"{NAME}_profile", figures)
+    return 0 if all(f["emails"] == PROFILED_INVOICES for f in figures.values()) else 1
 
 
 if __name__ == "__main__":

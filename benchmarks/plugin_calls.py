@@ -29,7 +29,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from typing import Any
 
 import psutil
 import requests
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import create_engine, select
 
 from benchmarks import report
 from benchmarks.load import Call, closed_loop
@@ -48,10 +47,13 @@ from benchmarks.report import Summary
 from benchmarks.stacks import (
     DATABASES,
     Bench,
+    DatabaseWork,
     Payor,
     add_payors,
     bench_stack,
     database,
+    in_process,
+    profiled,
     resident_memory,
 )
 from bridge.db.audit import HyperswitchCall
@@ -293,60 +295,18 @@ def run(kind: str, sizes: Sizes, *, profile_dir: Path | None = None) -> dict[str
 
 
 # -- profiling ------------------------------------------------------------------------------------------------
-class DatabaseWork:
-    """What every engine of this process sends the database while it is open: transactions begun and
-    statements by their first word (SQLite's ``BEGIN IMMEDIATE`` is one). A count, unlike a timing, is the
-    same however busy the machine is."""
-
-    def __init__(self) -> None:
-        self.transactions = 0
-        self.statements: Counter[str] = Counter()
-
-    def _begun(self, _conn: Any) -> None:
-        self.transactions += 1
-
-    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.statements[statement.lstrip().split(None, 1)[0].upper()] += 1
-
-    def __enter__(self) -> DatabaseWork:
-        event.listen(Engine, "begin", self._begun)
-        event.listen(Engine, "before_cursor_execute", self._statement)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(Engine, "begin", self._begun)
-        event.remove(Engine, "before_cursor_execute", self._statement)
-
-    def per_call(self, calls: int) -> dict[str, float]:
-        counts = {"transactions": self.transactions, **dict(sorted(self.statements.items()))}
-        return {key: round(value / calls, 2) for key, value in counts.items()}
-
-
 def profile(bench: Bench, out_dir: Path, *, calls: int) -> dict[str, Any]:
     """The bridge's Flask app built in this process from the sidecar's settings, driven through its test client
     with the same calls, one at a time, under pyinstrument: where a call's time goes inside the bridge (the
     WSGI server aside). Logs go, as JSON at INFO, to a file. Writes one text and one HTML profile per call."""
-    import logging
-    import os
-
-    from pyinstrument import Profiler
-
     from bridge.app import create_app
-    from bridge.logs import configure_logging
-    from bridge.settings import load_settings
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    saved = dict(os.environ)
-    os.environ.update({k: v for k, v in bench.sidecar.env.items() if k.startswith("BRIDGE_")})
-    log_file = (bench.work_dir / "profiled-app.log").open("a")
-    try:
-        settings = load_settings()
-        configure_logging(settings.log_level, settings.log_format, stream=log_file)
+    with in_process(bench, "profiled-app.log") as settings:
         app = create_app(settings)
-        client = app.test_client()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        return _profile_calls(bench, app, app.test_client(), out_dir, calls)
+
+
+def _profile_calls(bench: Bench, app: Any, client: Any, out_dir: Path, calls: int) -> dict[str, Any]:
     tenant_id = bench.biller.tenant_id
     payors = add_payors(bench, 10)
     pending = pending_purchases(bench, add_payors(bench, 10, behaviour="processing"))
@@ -372,37 +332,28 @@ def profile(bench: Bench, out_dir: Path, *, calls: int) -> dict[str, Any]:
         return one
 
     written: dict[str, Any] = {}
-    try:
-        for name, step in (("purchasePayment", buy), ("getPaymentInfo_settled", lambda n: info(settled)(n)),
-                           ("getPaymentInfo_pending", info(pending))):
-            for number in range(5):  # warm: connections, caches, first imports
-                step(number)
-            # Unprofiled, one call at a time: the call's time, and the CPU this process (the bridge alone: the
-            # peers run elsewhere) spent on it, which other load on the machine barely changes.
-            began, cpu_began = time.perf_counter(), time.process_time()
-            with DatabaseWork() as work:
-                for number in range(calls):
-                    step(number)
-                app.extensions["bridge"].audit.flush()  # its background writes belong to these calls
-            per_call_ms = (time.perf_counter() - began) / calls * 1000
-            cpu_ms = (time.process_time() - cpu_began) / calls * 1000
-            profiler = Profiler(interval=0.0005)
-            profiler.start()
+    for name, step in (("purchasePayment", buy), ("getPaymentInfo_settled", lambda n: info(settled)(n)),
+                       ("getPaymentInfo_pending", info(pending))):
+        for number in range(5):  # warm: connections, caches, first imports
+            step(number)
+        # Unprofiled, one call at a time: the call's time, and the CPU this process (the bridge alone: the
+        # peers run elsewhere) spent on it, which other load on the machine barely changes.
+        began, cpu_began = time.perf_counter(), time.process_time()
+        with DatabaseWork() as work:
             for number in range(calls):
                 step(number)
-            profiler.stop()
-            text = out_dir / f"{name}.txt"
-            text.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
-            (out_dir / f"{name}.html").write_text(profiler.output_html())
-            database_work = work.per_call(calls)
-            written[name] = {"sequential_ms_per_call": round(per_call_ms, 2), "cpu_ms_per_call": round(cpu_ms, 2),
-                             "database_per_call": database_work, "profile": str(text.relative_to(report.ROOT))}
-            print(f"{name}: in-process, one at a time: {per_call_ms:.2f} ms per call, {cpu_ms:.2f} ms CPU, "
-                  f"database work per call {database_work}; profile of {calls} calls → "
-                  f"{text.relative_to(report.ROOT)}", flush=True)
-    finally:
-        logging.getLogger().handlers.clear()
-        log_file.close()
+            app.extensions["bridge"].audit.flush()  # its background writes belong to these calls
+        per_call_ms = (time.perf_counter() - began) / calls * 1000
+        cpu_ms = (time.process_time() - cpu_began) / calls * 1000
+        with profiled(out_dir / name) as text:
+            for number in range(calls):
+                step(number)
+        database_work = work.per_call(calls)
+        written[name] = {"sequential_ms_per_call": round(per_call_ms, 2), "cpu_ms_per_call": round(cpu_ms, 2),
+                         "database_per_call": database_work, "profile": str(text.relative_to(report.ROOT))}
+        print(f"{name}: in-process, one at a time: {per_call_ms:.2f} ms per call, {cpu_ms:.2f} ms CPU, "
+              f"database work per call {database_work}; profile of {calls} calls → "
+              f"{text.relative_to(report.ROOT)}", flush=True)
     return written
 
 

@@ -4,10 +4,12 @@ port 15434 with PostgreSQL's default durability, unlike the test server)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from sqlalchemy import Engine, event
 
 from benchmarks.report import ROOT
+from bridge.logs import configure_logging
 from bridge.payment_methods.sources import PROP_MANDATE
 from bridge.payments import ids
+from bridge.settings import Settings, load_settings
 from bridge.simulators.payors import save_card
 from bridge.simulators.smtp import SmtpSink
 from killbill_client.models import Account
@@ -116,6 +121,74 @@ def bench_stack(database_url: str, *, web_workers: int = 2, job_workers: int = 1
         finally:
             for thing in reversed(started):
                 thing.close() if isinstance(thing, SimulatedBiller) else thing.stop()
+
+
+# -- the bridge's own code in the benchmark's process, for profiles -------------------------------------------
+@contextmanager
+def in_process(bench: Bench, log_name: str) -> Iterator[Settings]:
+    """The sidecar's settings, for building its app or its worker in this process (a profile then sees the
+    bridge's code, not a process boundary): its environment while the block runs, and its logs, JSON at INFO as
+    in production, to ``log_name`` in the work directory."""
+    saved = dict(os.environ)
+    os.environ.update({k: v for k, v in bench.sidecar.env.items() if k.startswith("BRIDGE_")})
+    try:
+        with (bench.work_dir / log_name).open("a") as log_file:
+            settings = load_settings()
+            configure_logging(settings.log_level, settings.log_format, stream=log_file)
+            try:
+                yield settings
+            finally:
+                logging.getLogger().handlers.clear()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def profiled(stem: Path) -> Iterator[Path]:
+    """pyinstrument over the block, its profile written to ``stem``.txt (returned) and ``stem``.html."""
+    from pyinstrument import Profiler
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    text = stem.with_suffix(".txt")
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    try:
+        yield text
+    finally:
+        profiler.stop()
+        text.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        stem.with_suffix(".html").write_text(profiler.output_html())
+
+
+class DatabaseWork:
+    """What every engine of this process sends the database while it is open: transactions begun and
+    statements by their first word (SQLite's ``BEGIN IMMEDIATE`` is one). A count, unlike a timing, is the
+    same however busy the machine is."""
+
+    def __init__(self) -> None:
+        self.transactions = 0
+        self.statements: Counter[str] = Counter()
+
+    def _begun(self, _conn: Any) -> None:
+        self.transactions += 1
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+    def __enter__(self) -> DatabaseWork:
+        event.listen(Engine, "begin", self._begun)
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(Engine, "begin", self._begun)
+        event.remove(Engine, "before_cursor_execute", self._statement)
+
+    def per_call(self, calls: int) -> dict[str, float]:
+        counts = {"transactions": self.transactions, **dict(sorted(self.statements.items()))}
+        return {key: round(value / calls, 2) for key, value in counts.items()}
+
 
 
 # -- payors: accounts paying with the plugin, set up outside any timed part ----------------------------------
