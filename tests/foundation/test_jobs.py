@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -277,6 +278,26 @@ def test_several_workers_never_run_the_same_job(runtime, registry) -> None:
         assert session.scalar(select(func.count()).where(Job.state == JobState.DONE)) == 200
 
 
+def sigterm_while_running(worker: Worker | WorkerThreads, *, under_way: Callable[[], bool],
+                          release: threading.Event) -> None:
+    """Run ``worker`` in a thread under its signal handlers; once ``under_way()``, send SIGTERM, let the running
+    jobs finish (``release``) and check that the worker's loop ended."""
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    worker.install_signal_handlers()
+    try:
+        runner = threading.Thread(target=worker.run)
+        runner.start()
+        assert under_way()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handler runs in the main thread
+        release.set()
+        runner.join(10)
+        assert not runner.is_alive()
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+
+
 def test_sigterm_finishes_the_current_job_then_stops(runtime, registry) -> None:
     started, release = threading.Event(), threading.Event()
 
@@ -288,20 +309,7 @@ def test_sigterm_finishes_the_current_job_then_stops(runtime, registry) -> None:
     add_job(runtime, "slow")
     add_job(runtime, "slow")
     worker = Worker(runtime.sessions, registry, WorkerConfig(poll_seconds=0.01, lease_seconds=60, policy=POLICY))
-    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    worker.install_signal_handlers()
-    try:
-        thread = threading.Thread(target=worker.run)
-        thread.start()
-        assert started.wait(10)
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.05)  # the handler runs in the main thread
-        release.set()
-        thread.join(10)
-        assert not thread.is_alive()
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
+    sigterm_while_running(worker, under_way=lambda: started.wait(10), release=release)
     with session_scope(runtime.sessions) as session:
         states = sorted(s.value for s in session.scalars(select(Job.state)))
     assert states == ["done", "pending"]  # the running job finished; the next was left for later
@@ -345,20 +353,8 @@ def test_sigterm_stops_every_worker_thread_after_its_current_job(runtime, regist
     for _ in range(3):
         add_job(runtime, "slow")
     threads = make_threads(runtime, registry, concurrency=2)
-    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    threads.install_signal_handlers()
-    try:
-        runner = threading.Thread(target=threads.run)
-        runner.start()
-        assert running.acquire(timeout=10) and running.acquire(timeout=10)  # two jobs under way
-        os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(0.05)  # the handler runs in the main thread
-        release.set()
-        runner.join(10)
-        assert not runner.is_alive()
-    finally:
-        signal.signal(signal.SIGTERM, previous[0])
-        signal.signal(signal.SIGINT, previous[1])
+    sigterm_while_running(threads, under_way=lambda: running.acquire(timeout=10) and running.acquire(timeout=10),
+                          release=release)
     with session_scope(runtime.sessions) as session:
         states = sorted(s.value for s in session.scalars(select(Job.state).where(Job.kind == "slow")))
     assert states == ["done", "done", "pending"]  # both running jobs finished; the third was left for later
