@@ -74,6 +74,8 @@ class Dispute(Base):
     # Every part's chargeback is in Kill Bill (lost), then every one reversed (won after it).
     chargeback_recorded: Mapped[bool] = mapped_column(default=False)
     chargeback_reversed: Mapped[bool] = mapped_column(default=False)
+    # A run applying the dispute to Kill Bill holds it until then (a crashed run's claim expires).
+    applying_until: Mapped[datetime | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[created_at]
     updated_at: Mapped[updated_at]

@@ -12,9 +12,12 @@ first parts. The split is computed once and stored (:class:`~bridge.db.webhooks.
 chargeback, so a retry charges back exactly the same shares. What no part holds any more (e.g. refunded to
 the payor) is not charged back; the outcome says how much.
 
-**Exactly once.** Each chargeback's transaction external key derives from the dispute: ``hs-dispute-<id>``
+**Exactly once.** One run at a time applies a dispute (a claim on its row, :func:`_claim`): two events
+about it processed side by side would both find no chargeback in Kill Bill and both record one, as Kill
+Bill does not refuse a second chargeback under the same external key. The other run retries later and
+finds the work done. Each chargeback's transaction external key derives from the dispute: ``hs-dispute-<id>``
 when the payment has one part (as before parts existed), ``hs-dispute-<id>:<Kill Bill payment id>`` for
-each part otherwise (Kill Bill refuses a key already used by a successful transaction of the tenant).
+each part otherwise.
 Before recording a part's chargeback the bridge looks for its key in Kill Bill, so a job that died after
 Kill Bill answered, or between two parts, finds what it recorded and never adds a second one. A won dispute
 reverses each part's chargeback the same way (a reversal is a failed CHARGEBACK with the same key).
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -34,6 +38,7 @@ from bridge.db.engine import session_scope
 from bridge.db.payments import Transaction
 from bridge.db.webhooks import Dispute, DisputePart
 from bridge.invoices import lump_sums
+from bridge.jobs import RetryLater
 from bridge.payments.status import PluginStatus, TransactionType
 from bridge.tenancy.env import TenantEnv
 from bridge.webhooks.inbox import EventResult
@@ -43,6 +48,8 @@ log = logging.getLogger(__name__)
 
 MONEY_LOST = frozenset({"dispute_lost", "dispute_accepted"})
 MONEY_KEPT = frozenset({"dispute_won"})
+# How long a run may hold a dispute: a few Kill Bill calls per part, with their retries.
+CLAIM_SECONDS = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -68,16 +75,52 @@ def apply_dispute(env: TenantEnv, hs_dispute_id: str) -> EventResult:
     if not carriers:
         return EventResult.skipped(f"dispute {hs_dispute_id} is on payment {dispute.payment_id}, "
                                    "which carries no Kill Bill payment")
-    row = _record(env, dispute, carriers[0])
+    _record(env, dispute, carriers[0])
+    if not _claim(env, hs_dispute_id):
+        raise RetryLater(f"dispute {hs_dispute_id} is being applied to Kill Bill by another run")
+    try:
+        return _apply(env, dispute, carriers)
+    finally:
+        _release(env, hs_dispute_id)
+
+
+def _apply(env: TenantEnv, dispute: hs.disputes.Dispute, carriers: list[Carrier]) -> EventResult:
+    """Under the claim: what Kill Bill lacks of the dispute's current status, recorded."""
+    row = _current(env, dispute.dispute_id)
     status = str(dispute.dispute_status)
     if status in MONEY_LOST and not row.chargeback_recorded:
         return _charge_back(env, dispute, carriers)
     if status in MONEY_KEPT and not row.chargeback_reversed:
-        reversed_on = _reverse_parts(env, hs_dispute_id)
+        reversed_on = _reverse_parts(env, dispute.dispute_id)
         if reversed_on:
             return EventResult.processed(f"{status}: chargeback reversed on Kill Bill payment(s) "
                                          f"{', '.join(reversed_on)}")
-    return EventResult.processed(f"dispute {hs_dispute_id} is {status}; Kill Bill already agrees")
+    return EventResult.processed(f"dispute {dispute.dispute_id} is {status}; Kill Bill already agrees")
+
+
+# -- one run at a time per dispute ------------------------------------------------------------------------------
+def _claim(env: TenantEnv, hs_dispute_id: str) -> bool:
+    """Take the dispute for this run, unless another run holds it (its claim not expired)."""
+    now = env.now()
+    with session_scope(env.sessions) as session:
+        taken = session.execute(update(Dispute).where(
+            Dispute.kb_tenant_id == env.tenant_id, Dispute.hs_dispute_id == hs_dispute_id,
+            (Dispute.applying_until.is_(None)) | (Dispute.applying_until < now),
+        ).values(applying_until=now + CLAIM_SECONDS))
+        return taken.rowcount == 1
+
+
+def _release(env: TenantEnv, hs_dispute_id: str) -> None:
+    with session_scope(env.sessions) as session:
+        session.execute(update(Dispute).where(Dispute.kb_tenant_id == env.tenant_id,
+                                              Dispute.hs_dispute_id == hs_dispute_id).values(applying_until=None))
+
+
+def _current(env: TenantEnv, hs_dispute_id: str) -> Dispute:
+    with session_scope(env.sessions) as session:
+        row = session.get(Dispute, (env.tenant_id, hs_dispute_id))
+        assert row is not None
+        return row
 
 
 # -- which Kill Bill payments carry the disputed payment ------------------------------------------------------

@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy.orm import Session
 
 from bridge.db import migrate
@@ -16,6 +16,7 @@ from bridge.db.payments import Transaction
 from bridge.db.tenancy import Tenant
 from bridge.db.webhooks import Dispute, DisputePart
 from bridge.invoices import lump_sums
+from bridge.jobs import RetryLater
 from bridge.payments.disputes import apply_dispute, chargeback_key
 from bridge.payments.status import PluginStatus, TransactionType
 from hyperswitch_client.profiles import WebhookDetailsParams
@@ -179,6 +180,28 @@ def test_run_twice_a_lost_dispute_adds_no_second_chargeback(client, kb, hs_state
     assert [len(chargebacks(kb, kb_payment_of(payor.env, lump, i))) for i in invoices] == [1, 1, 1]
 
 
+def test_two_runs_side_by_side_add_one_chargeback_per_part(client, kb, hs_state, payor, monkeypatch) -> None:
+    """Two events about one dispute (opened, lost) in two job threads: while the first run records its
+    chargebacks, the second must not find Kill Bill without them and record its own."""
+    invoices, lump = pay_lump_sum(client, payor)
+    dispute_id = lose(hs_state, lump.hs_payment_id)
+    real, side_by_side = InvoicePaymentService.chargeback, []
+
+    def chargeback(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not side_by_side:  # the other run starts just before Kill Bill records the first part
+            with pytest.raises(RetryLater) as refused:
+                apply_dispute(payor.env, dispute_id)
+            side_by_side.append(str(refused.value))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(InvoicePaymentService, "chargeback", chargeback)
+    apply_dispute(payor.env, dispute_id)
+    assert side_by_side == [f"dispute {dispute_id} is being applied to Kill Bill by another run"]
+    assert "Kill Bill already agrees" in apply_dispute(payor.env, dispute_id).outcome  # the retry, later
+    for invoice_id, amount in zip(invoices, AMOUNTS, strict=True):
+        assert [t.amount for t in chargebacks(kb, kb_payment_of(payor.env, lump, invoice_id))] == [Decimal(amount)]
+
+
 def test_a_job_that_died_after_the_first_part_resumes_without_a_second_chargeback(
         client, kb, hs_state, payor, crash_after_first_chargeback) -> None:
     invoices, lump = pay_lump_sum(client, payor)
@@ -233,11 +256,11 @@ def test_the_migration_makes_a_chargeback_recorded_before_it_the_disputes_only_p
             session.add(Transaction(kb_tenant_id="t1", kb_account_id="a1", kb_payment_id="p1", kb_transaction_id="x1",
                                     transaction_type=TransactionType.PURCHASE, status=PluginStatus.PROCESSED,
                                     hs_payment_id="pay_1", kb_invoice_id="i1"))
-            session.add_all([Dispute(kb_tenant_id="t1", hs_dispute_id=name, hs_payment_id="pay_1", kb_payment_id="p1",
-                                     hs_status=status, amount_minor=1234, currency="USD",
-                                     chargeback_recorded=recorded, chargeback_reversed=False)
-                             for name, status, recorded in (("dp_1", "dispute_lost", True),
-                                                            ("dp_2", "dispute_opened", False))])
+            # Only the columns of revision 0009 (the model has gained some since).
+            session.execute(insert(Dispute.__table__), [
+                dict(kb_tenant_id="t1", hs_dispute_id=name, hs_payment_id="pay_1", kb_payment_id="p1", hs_status=status,
+                     amount_minor=1234, currency="USD", chargeback_recorded=recorded, chargeback_reversed=False)
+                for name, status, recorded in (("dp_1", "dispute_lost", True), ("dp_2", "dispute_opened", False))])
         migrate.upgrade(engine)
         with Session(engine) as session:
             adopted = list(session.scalars(select(DisputePart)))
