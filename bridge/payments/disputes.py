@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -76,12 +76,13 @@ def apply_dispute(env: TenantEnv, hs_dispute_id: str) -> EventResult:
         return EventResult.skipped(f"dispute {hs_dispute_id} is on payment {dispute.payment_id}, "
                                    "which carries no Kill Bill payment")
     _record(env, dispute, carriers[0])
-    if not _claim(env, hs_dispute_id):
+    claim = _claim(env, hs_dispute_id)
+    if claim is None:
         raise RetryLater(f"dispute {hs_dispute_id} is being applied to Kill Bill by another run")
     try:
         return _apply(env, dispute, carriers)
     finally:
-        _release(env, hs_dispute_id)
+        _release(env, hs_dispute_id, claim)
 
 
 def _apply(env: TenantEnv, dispute: hs.disputes.Dispute, carriers: list[Carrier]) -> EventResult:
@@ -99,21 +100,25 @@ def _apply(env: TenantEnv, dispute: hs.disputes.Dispute, carriers: list[Carrier]
 
 
 # -- one run at a time per dispute ------------------------------------------------------------------------------
-def _claim(env: TenantEnv, hs_dispute_id: str) -> bool:
-    """Take the dispute for this run, unless another run holds it (its claim not expired)."""
+def _claim(env: TenantEnv, hs_dispute_id: str) -> datetime | None:
+    """Take the dispute for this run, unless another run holds it (its claim not expired): the claim's
+    expiry, which also tells this run's claim from a later one, or None."""
     now = env.now()
+    until = now + CLAIM_SECONDS
     with session_scope(env.sessions) as session:
         taken = session.execute(update(Dispute).where(
             Dispute.kb_tenant_id == env.tenant_id, Dispute.hs_dispute_id == hs_dispute_id,
             (Dispute.applying_until.is_(None)) | (Dispute.applying_until < now),
-        ).values(applying_until=now + CLAIM_SECONDS))
-        return taken.rowcount == 1
+        ).values(applying_until=until))
+        return until if taken.rowcount == 1 else None
 
 
-def _release(env: TenantEnv, hs_dispute_id: str) -> None:
+def _release(env: TenantEnv, hs_dispute_id: str, claim: datetime) -> None:
+    """Give the claim back, unless it expired and another run has taken the dispute since."""
     with session_scope(env.sessions) as session:
-        session.execute(update(Dispute).where(Dispute.kb_tenant_id == env.tenant_id,
-                                              Dispute.hs_dispute_id == hs_dispute_id).values(applying_until=None))
+        session.execute(update(Dispute).where(
+            Dispute.kb_tenant_id == env.tenant_id, Dispute.hs_dispute_id == hs_dispute_id,
+            Dispute.applying_until == claim).values(applying_until=None))
 
 
 def _current(env: TenantEnv, hs_dispute_id: str) -> Dispute:
